@@ -1,0 +1,67 @@
+# Spacedly — the two commands of the README are `make run` and `make test`.
+# Both install what is missing first (scripts/setup.sh) and skip what is already there.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Our code checks its SQL at run time; the job queue crate ships its query data.
+export SQLX_OFFLINE := true
+# The built site; the binary serves it from here whatever the working directory.
+export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
+
+BIN := target/release/spacedly
+E2E_PORT ?= 3100
+
+.PHONY: run test setup db db-stop build unit wasm-deps e2e bench lint fmt clean-data
+
+## run: build the release and serve it at http://127.0.0.1:3000 (local PostgreSQL unless DATABASE_URL is set)
+run: setup build
+	@if [ -z "$$DATABASE_URL" ]; then bash scripts/db.sh start; fi
+	@DATABASE_URL="$${DATABASE_URL:-$$(bash scripts/db.sh url)}" exec $(BIN) serve
+
+## test: unit + integration tests (fresh database per test), WASM dependency check, Playwright on the release build
+test: setup-test build
+	bash scripts/db.sh start
+	DATABASE_URL="$$(bash scripts/db.sh url postgres)" cargo test --workspace --features ssr --no-fail-fast
+	bash scripts/check-wasm-deps.sh
+	$(MAKE) e2e
+
+setup:
+	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh test
+
+build:
+	cargo leptos build --release --precompress
+
+## e2e: Playwright in Debian's Chromium against the release build
+e2e:
+	bash scripts/db.sh start
+	bash scripts/db.sh reset spacedly_e2e
+	rm -rf .data/e2e
+	cd end2end && E2E_PORT=$(E2E_PORT) \
+	  E2E_DATABASE_URL="$$(bash ../scripts/db.sh url spacedly_e2e)" \
+	  SPACEDLY_BIN=$(CURDIR)/$(BIN) npx playwright test
+
+## bench: load figures for BENCHMARKS.md
+bench: setup build
+	@bash scripts/setup.sh bench
+	bash scripts/db.sh start
+	bash scripts/bench.sh
+
+wasm-deps:
+	bash scripts/check-wasm-deps.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --features ssr -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+db:
+	bash scripts/db.sh start
+	@echo "DATABASE_URL=$$(bash scripts/db.sh url)"
+
+db-stop:
+	bash scripts/db.sh stop

@@ -1,0 +1,109 @@
+//! Page frames: the public one (landing, errors) and the signed-in one (app navigation).
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::theme::ThemeToggle;
+
+#[component]
+fn Brand() -> impl IntoView {
+    view! {
+        <a href="/" class="brand" aria-label="Spacedly home">
+            <svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
+                <circle cx="8" cy="24" r="4" />
+                <circle cx="16" cy="16" r="3" />
+                <circle cx="24" cy="8" r="2" />
+            </svg>
+            <span class="brand__name">"Spacedly"</span>
+        </a>
+    }
+}
+
+#[component]
+fn SkipLink() -> impl IntoView {
+    view! { <a class="skip-link" href="#main">"Skip to content"</a> }
+}
+
+/// The frame of public pages.
+#[component]
+pub fn PublicLayout(children: Children) -> impl IntoView {
+    view! {
+        <SkipLink />
+        <header class="site-header">
+            <div class="container site-header__inner">
+                <Brand />
+                <nav aria-label="Site" class="site-nav">
+                    <a href="/#features">"Features"</a>
+                    <a href="/#how-it-works">"How it works"</a>
+                    <ThemeToggle />
+                </nav>
+            </div>
+        </header>
+        <main id="main" class="site-main">
+            {children()}
+        </main>
+        <footer class="site-footer">
+            <div class="container">
+                <p>"Spacedly — self-hosted spaced repetition for people who learn."</p>
+            </div>
+        </footer>
+    }
+}
+
+/// One entry of the signed-in navigation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The sections of the signed-in app. Each feature adds its page here.
+pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
+    let mut items = vec![NavItem { href: "/", label: "Home" }];
+    if dev_tools {
+        items.push(NavItem { href: "/dev/mailbox", label: "Mailbox" });
+    }
+    items
+}
+
+/// The frame of the signed-in app: a top bar with navigation that folds into a menu on phones.
+#[component]
+pub fn AppLayout(
+    #[prop(into)] title: String,
+    items: Vec<NavItem>,
+    children: Children,
+) -> impl IntoView {
+    let nav = items
+        .into_iter()
+        .map(|item| {
+            view! {
+                <li>
+                    <A href=item.href exact=true>
+                        {item.label}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <SkipLink />
+        <header class="app-header">
+            <div class="container app-header__inner">
+                <Brand />
+                <details class="app-nav">
+                    <summary class="app-nav__toggle" aria-label="Menu">
+                        <span aria-hidden="true">"☰"</span>
+                    </summary>
+                    <nav aria-label="Main">
+                        <ul class="app-nav__list">{nav}</ul>
+                    </nav>
+                </details>
+                <ThemeToggle />
+            </div>
+        </header>
+        <main id="main" class="app-main container">
+            <h1 class="page-title">{title}</h1>
+            {children()}
+        </main>
+    }
+}

@@ -1,0 +1,3 @@
+pub mod landing;
+pub mod mailbox;
+pub mod not_found;

@@ -1,0 +1,57 @@
+import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+// The release build, a fresh database and its own data folder (dev outbox under .data/e2e/mail).
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const root = path.resolve(__dirname, '..');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // Debian's Chromium; never a downloaded browser.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+  webServer: {
+    command: process.env.SPACEDLY_BIN ?? path.join(root, 'target/release/spacedly'),
+    url: `${baseURL}/health`,
+    cwd: root,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      APP_ENV: 'development',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: baseURL,
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? '',
+      DATA_DIR: path.join(root, '.data/e2e'),
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      METRICS_TOKEN: 'e2e-metrics-token',
+      RATE_LIMIT_PER_SECOND: '1000',
+      RATE_LIMIT_BURST: '5000',
+      RUST_LOG: 'warn,spacedly_server=info',
+      PATH: process.env.PATH ?? '',
+    },
+  },
+});

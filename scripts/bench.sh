@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Load figures for BENCHMARKS.md: the release build on the local PostgreSQL, driven by wrk.
+# Run through `make bench` (which builds and installs wrk first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PORT=${BENCH_PORT:-3200}
+DURATION=${BENCH_DURATION:-15s}
+CONNECTIONS=32
+BIN=target/release/spacedly
+OUT=BENCHMARKS.md
+
+bash scripts/db.sh reset spacedly_bench >/dev/null
+rm -rf .data/bench
+APP_ENV=development HOST=127.0.0.1 PORT=$PORT PUBLIC_URL=http://127.0.0.1:$PORT \
+  DATABASE_URL="$(bash scripts/db.sh url spacedly_bench)" DATA_DIR=.data/bench \
+  LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+  RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
+  "$BIN" serve > /tmp/spacedly-bench.log 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
+idle_rss=$(rss_kib)
+
+# Runs wrk against a path while sampling the server's RSS; prints "req/s p50 p99 peak_rss_kib".
+load() {
+  local path=$1 peak=0 out
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT$path"   # warm up
+  wrk -t2 -c$CONNECTIONS -d3s -H 'Accept-Encoding: br, gzip' "http://127.0.0.1:$PORT$path" >/dev/null
+  wrk -t2 -c$CONNECTIONS -d"$DURATION" --latency -H 'Accept-Encoding: br, gzip' \
+    "http://127.0.0.1:$PORT$path" > /tmp/spacedly-wrk.txt &
+  local wrk_pid=$!
+  while kill -0 $wrk_pid 2>/dev/null; do
+    local now; now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.5
+  done
+  wait $wrk_pid
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' /tmp/spacedly-wrk.txt)
+  p50=$(awk '$1 == "50%" {print $2}' /tmp/spacedly-wrk.txt)
+  p99=$(awk '$1 == "99%" {print $2}' /tmp/spacedly-wrk.txt)
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' /tmp/spacedly-wrk.txt | tr '\n' ' ')
+  echo "$rps|$p50|$p99|$peak|${errors:-none}"
+}
+
+echo "[bench] /health"
+IFS='|' read -r h_rps h_p50 h_p99 h_rss h_err <<<"$(load /health)"
+echo "[bench] / (landing page)"
+IFS='|' read -r l_rps l_p50 l_p99 l_rss l_err <<<"$(load /)"
+peak_rss=$(( h_rss > l_rss ? h_rss : l_rss ))
+
+size_row() {
+  local f=$1 raw gz br
+  raw=$(stat -c %s "$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  br=$(brotli -q 11 -c "$f" | wc -c)
+  printf '| %s | %s | %s | %s |\n' "$(basename "$f")" "$raw" "$gz" "$br"
+}
+
+cpu=$(awk -F: '/model name/ {gsub(/^ +/, "", $2); print $2; exit}' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (scripts/bench.sh). Do not edit by hand."
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+  echo "- machine: $(nproc) cores ($cpu), $mem RAM, $(uname -sr)"
+  echo "- server: release build, APP_ENV=development, local PostgreSQL 15 on the same machine; wrk runs on the"
+  echo "  same 2 cores as the server, so the figures are a floor, not a ceiling"
+  echo "- load: wrk, 2 threads, $CONNECTIONS connections, $DURATION after a 3 s warm-up, \`Accept-Encoding: br, gzip\`;"
+  echo "  the global rate limit is raised for the run"
+  echo
+  echo "## HTTP"
+  echo
+  echo "| path | req/s | p50 | p99 | errors |"
+  echo "|---|---|---|---|---|"
+  echo "| GET /health (one database round trip) | $h_rps | $h_p50 | $h_p99 | $h_err |"
+  echo "| GET / (landing page, server-rendered) | $l_rps | $l_p50 | $l_p99 | $l_err |"
+  echo
+  echo "## Memory"
+  echo
+  echo "- server RSS idle after start: $(( idle_rss / 1024 )) MiB"
+  echo "- server RSS peak under load: $(( peak_rss / 1024 )) MiB"
+  echo
+  echo "## Front-end sizes (bytes; gzip -9, brotli -q 11)"
+  echo
+  echo "| file | raw | gzip | brotli |"
+  echo "|---|---|---|---|"
+  for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+    [ -f "$f" ] && size_row "$f"
+  done
+} > "$OUT"
+cat "$OUT"

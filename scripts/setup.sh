@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs what building and testing Spacedly needs, each piece only when it is missing.
+# Everything comes from crates.io, npm, PyPI or Debian (nothing else is reachable offline).
+#   scripts/setup.sh          tools to build and run
+#   scripts/setup.sh test     + what the tests need (Chromium, Playwright packages, SMTP sink)
+#   scripts/setup.sh bench    + the load generator
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_test=false; need_bench=false
+for arg in "$@"; do
+  case "$arg" in
+    test) need_test=true ;;
+    bench) need_bench=true ;;
+  esac
+done
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+apt_updated=false
+apt_install() {
+  if ! $apt_updated; then $SUDO apt-get update -qq; apt_updated=true; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- Rust toolchain (rust-toolchain.toml names it; the wasm target comes with it) ---
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# --- cargo-leptos 0.3.10 (0.3.11 needs a newer rustc); never downloads tools itself ---
+if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
+  log "installing cargo-leptos 0.3.10 (about 10-18 minutes on 2 cores)"
+  cargo install cargo-leptos@0.3.10 --locked --features no_downloads
+fi
+
+# --- wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock ---
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WB_VERSION}\$"; then
+  log "installing wasm-bindgen-cli ${WB_VERSION}"
+  # Not --locked: its lock file names a webpki-roots version the registry no longer has.
+  cargo install wasm-bindgen-cli --version "${WB_VERSION}" --force
+fi
+
+# --- wasm-opt from npm's binaryen (Debian's is too old for today's rustc output) ---
+if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+  log "installing binaryen (wasm-opt) from npm into .tools/"
+  mkdir -p .tools
+  (cd .tools && [ -f package.json ] || echo '{"private":true}' > package.json)
+  (cd .tools && npm install --no-audit --no-fund --silent binaryen@132)
+fi
+
+# --- PostgreSQL server binaries (Debian) ---
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null; then
+  log "installing PostgreSQL"
+  apt_install postgresql
+fi
+
+if $need_test; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's Chromium"
+    apt_install chromium
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    log "installing the end-to-end test packages"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+fi
+
+if $need_bench; then
+  if ! command -v wrk >/dev/null; then
+    log "installing wrk"
+    apt_install wrk
+  fi
+  if ! command -v brotli >/dev/null; then
+    apt_install brotli
+  fi
+fi
+log "tools ready"

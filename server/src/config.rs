@@ -1,0 +1,373 @@
+//! Settings, read once at start-up from the environment (and an optional `.env` file).
+//!
+//! Every variable is listed in `.env.example` and the README. Development fills in what it can
+//! (a generated secret kept under `.data/`, the dev mailbox); production refuses to start
+//! without real values, because a weak secret or a mailbox nobody reads is a silent failure.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use anyhow::{bail, Context};
+use rand::RngCore;
+
+/// Where the program runs. Only `Production` enforces the strict rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+impl FromStr for AppEnv {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" | "" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => bail!("APP_ENV must be development, test or production (got {other:?})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    /// The address the HTTP server binds to.
+    pub bind_addr: SocketAddr,
+    /// The public origin of the site (scheme://host[:port]), used in links and the origin check.
+    pub public_url: url::Url,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// At least 32 bytes; signs the session cookie.
+    pub secret_key: Vec<u8>,
+    /// `None`: the dev outbox under `data_dir/mail`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub data_dir: PathBuf,
+    pub cookie_secure: bool,
+    /// Other origins allowed to call the API from a browser (CORS + origin check).
+    pub allowed_origins: Vec<String>,
+    /// How many reverse proxies in front of us append to X-Forwarded-For (0: use the peer address).
+    pub trusted_proxies: usize,
+    /// Bearer token for GET /metrics; without it the endpoint is not served.
+    pub metrics_token: Option<String>,
+    pub request_timeout: Duration,
+    /// Sustained requests per second allowed per client IP, and the burst above it.
+    pub global_rate_per_second: u64,
+    pub global_rate_burst: u32,
+    /// Run the job workers inside `serve` (a `worker` process can take them instead).
+    pub run_workers_in_serve: bool,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+const PLACEHOLDER_SECRETS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "secret",
+    "replace-me-with-64-random-characters",
+    "development",
+];
+
+/// A source of settings: the process environment, or a map in tests.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        parse_value(name, self.get(name), default)
+    }
+
+    fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
+        parse_bool(name, self.get(name), default)
+    }
+}
+
+fn parse_value<T: FromStr>(name: &str, value: Option<String>, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
+    }
+}
+
+fn parse_bool(name: &str, value: Option<String>, default: bool) -> anyhow::Result<bool> {
+    match value.map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => bail!("{name}={v:?} must be true or false"),
+    }
+}
+
+/// A secret is weak when it is short, a known placeholder, or made of very few distinct bytes.
+pub fn secret_is_weak(secret: &str) -> bool {
+    let distinct = secret.bytes().collect::<std::collections::HashSet<_>>().len();
+    secret.len() < 32
+        || distinct < 10
+        || PLACEHOLDER_SECRETS
+            .iter()
+            .any(|p| secret.eq_ignore_ascii_case(p))
+}
+
+impl Config {
+    /// Reads `.env` (if present) and the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // A missing .env is normal; a malformed one is an error worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(e).context("reading .env"),
+        }
+        Self::from_current_env()
+    }
+
+    /// Reads the process environment only.
+    pub fn from_current_env() -> anyhow::Result<Self> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let env = Vars(lookup);
+        let app_env: AppEnv = env.parse("APP_ENV", AppEnv::Development)?;
+        let production = app_env == AppEnv::Production;
+        let data_dir = PathBuf::from(env.get("DATA_DIR").unwrap_or_else(|| ".data".into()));
+
+        let host = env.get("HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port: u16 = env.parse("PORT", 3000)?;
+        let bind_addr: SocketAddr = format!("{host}:{port}")
+            .parse()
+            .or_else(|_| format!("[{host}]:{port}").parse())
+            .with_context(|| format!("HOST={host:?} is not an IP address"))?;
+
+        let public_url = env.get("PUBLIC_URL").unwrap_or_else(|| format!("http://{host}:{port}"));
+        let public_url = url::Url::parse(&public_url)
+            .with_context(|| format!("PUBLIC_URL={public_url:?} is not a URL"))?;
+
+        let database_url = env.get("DATABASE_URL").context(
+            "DATABASE_URL is not set (`make run` starts a local PostgreSQL and sets it for you)",
+        )?;
+
+        let secret_key = match env.get("SECRET_KEY") {
+            Some(s) if production && secret_is_weak(&s) => bail!(
+                "SECRET_KEY is too weak for production: use at least 32 random characters \
+                 (e.g. `openssl rand -hex 32`)"
+            ),
+            Some(s) if s.len() < 32 => bail!("SECRET_KEY must be at least 32 characters"),
+            Some(s) => s.into_bytes(),
+            None if production => bail!("SECRET_KEY must be set in production"),
+            None => dev_secret(&data_dir)?,
+        };
+
+        let smtp_url = env.get("SMTP_URL");
+        if production && smtp_url.is_none() {
+            bail!("SMTP_URL must be set in production (the dev mailbox is for development only)");
+        }
+
+        let cookie_secure = env.flag("COOKIE_SECURE", public_url.scheme() == "https")?;
+        if production && (!cookie_secure || public_url.scheme() != "https") {
+            bail!("production needs an https PUBLIC_URL and secure cookies (COOKIE_SECURE=true)");
+        }
+
+        let allowed_origins = env.get("ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let log_format = match env.get("LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => bail!("LOG_FORMAT must be json or pretty (got {other:?})"),
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
+        };
+
+        Ok(Self {
+            app_env,
+            bind_addr,
+            public_url,
+            database_url,
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
+            secret_key,
+            smtp_url,
+            mail_from: env.get("MAIL_FROM").unwrap_or_else(|| "Spacedly <no-reply@spacedly.local>".into()),
+            data_dir,
+            cookie_secure,
+            allowed_origins,
+            trusted_proxies: env.parse("TRUSTED_PROXIES", 0)?,
+            metrics_token: env.get("METRICS_TOKEN"),
+            request_timeout: Duration::from_secs(env.parse("REQUEST_TIMEOUT_SECS", 30)?),
+            global_rate_per_second: env.parse("RATE_LIMIT_PER_SECOND", 50)?,
+            global_rate_burst: env.parse("RATE_LIMIT_BURST", 200)?,
+            run_workers_in_serve: env.flag("RUN_WORKERS", true)?,
+            log_format,
+        })
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.app_env == AppEnv::Development
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+
+    /// The dev outbox is used exactly when no SMTP server is configured.
+    pub fn uses_dev_mailbox(&self) -> bool {
+        self.smtp_url.is_none()
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// `scheme://host[:port]` of PUBLIC_URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url
+            .origin()
+            .ascii_serialization()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// A configuration for tests: no file, no environment, everything explicit.
+    pub fn for_tests(database_url: &str, data_dir: PathBuf) -> Self {
+        Self {
+            app_env: AppEnv::Test,
+            bind_addr: "127.0.0.1:0".parse().expect("static address"),
+            public_url: url::Url::parse("http://127.0.0.1:3000").expect("static url"),
+            database_url: database_url.to_string(),
+            database_max_connections: 5,
+            secret_key: b"test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz".to_vec(),
+            smtp_url: None,
+            mail_from: "Spacedly <no-reply@spacedly.test>".into(),
+            data_dir,
+            cookie_secure: false,
+            allowed_origins: vec![],
+            trusted_proxies: 0,
+            metrics_token: Some("test-metrics-token".into()),
+            request_timeout: Duration::from_secs(30),
+            global_rate_per_second: 1000,
+            global_rate_burst: 10_000,
+            run_workers_in_serve: false,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// Development keeps one generated secret under the data folder so sessions survive restarts.
+fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("dev-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 64 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_or_placeholder_secrets_are_weak() {
+        assert!(secret_is_weak("short"));
+        assert!(secret_is_weak("replace-me-with-64-random-characters"));
+        assert!(secret_is_weak(&"a".repeat(64)));
+        assert!(!secret_is_weak(
+            "8f2b1c9e4d7a6b3f0e5c2a9d8b7f6e1c4a3b2d9e8f7c6b5a"
+        ));
+    }
+
+    fn production(extra: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://localhost/spacedly"),
+            ("PUBLIC_URL", "https://spacedly.example"),
+            ("SECRET_KEY", "8f2b1c9e4d7a6b3f0e5c2a9d8b7f6e1c4a3b2d9e8f7c6b5a"),
+            ("SMTP_URL", "smtps://user:pass@smtp.example:465"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(&|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn production_starts_with_strong_settings() {
+        let config = production(&[]).expect("valid production config");
+        assert!(config.cookie_secure);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.public_origin(), "https://spacedly.example");
+    }
+
+    #[test]
+    fn production_refuses_missing_or_weak_secret() {
+        assert!(production(&[("SECRET_KEY", "")]).is_err());
+        assert!(production(&[("SECRET_KEY", "changeme")]).is_err());
+        assert!(production(&[("SECRET_KEY", &"ab".repeat(32))]).is_err());
+    }
+
+    #[test]
+    fn production_refuses_dev_mailbox_and_plain_http_cookies() {
+        assert!(production(&[("SMTP_URL", "")]).is_err());
+        assert!(production(&[("COOKIE_SECURE", "false")]).is_err());
+        assert!(production(&[("PUBLIC_URL", "http://spacedly.example")]).is_err());
+    }
+
+    #[test]
+    fn development_generates_and_keeps_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_str().unwrap().to_string();
+        let lookup = |name: &str| match name {
+            "DATABASE_URL" => Some("postgres://localhost/x".to_string()),
+            "DATA_DIR" => Some(data_dir.clone()),
+            _ => None,
+        };
+        let first = Config::from_lookup(&lookup).unwrap();
+        let second = Config::from_lookup(&lookup).unwrap();
+        assert!(first.secret_key.len() >= 64);
+        assert_eq!(first.secret_key, second.secret_key);
+        assert!(first.uses_dev_mailbox());
+        assert!(!first.cookie_secure);
+    }
+
+    #[test]
+    fn app_env_parses_common_spellings() {
+        assert_eq!("production".parse::<AppEnv>().unwrap(), AppEnv::Production);
+        assert_eq!("DEV".parse::<AppEnv>().unwrap(), AppEnv::Development);
+        assert!("staging".parse::<AppEnv>().is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! The HTTP stack shared by the JSON API and the Leptos pages: routes that are not pages
+//! (/api, /health, /metrics) and the middleware around everything.
+
+pub mod client_ip;
+pub mod security;
+pub mod static_files;
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use crate::{api, db, error::AppError, sessions::PgSessionStore, state::AppState};
+
+pub use client_ip::ClientIp;
+pub use security::CspNonce;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "spacedly_session";
+/// Default limit for request bodies; upload routes set their own.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Requests slower than this are logged as warnings.
+const SLOW_REQUEST: Duration = Duration::from_secs(1);
+
+/// Routes that are not pages: the JSON API, health and metrics.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .nest("/api", api::router())
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// GET /health: 200 when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> Response {
+    let db_ok = db::is_healthy(&state.pool).await;
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if db_ok { "ok" } else { "unavailable" },
+        "db": if db_ok { "ok" } else { "unavailable" },
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    (status, Json(body)).into_response()
+}
+
+/// GET /metrics in Prometheus text format; only with `Authorization: Bearer $METRICS_TOKEN`.
+async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return AppError::NotFound.into_response();
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return AppError::NotFound.into_response();
+    }
+    let body = crate::metrics::render(&state.pool).await;
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    // Comparing digests keeps the time independent of where the inputs differ and of their length.
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The cookie-signing key: 64 bytes derived from SECRET_KEY (at least 32 random characters).
+fn session_key(secret: &[u8]) -> tower_sessions::cookie::Key {
+    use sha2::{Digest, Sha512};
+    let mut hasher = Sha512::new();
+    hasher.update(b"spacedly session cookie v1\0");
+    hasher.update(secret);
+    tower_sessions::cookie::Key::from(&hasher.finalize())
+}
+
+/// The route template a request matched, filled in by the inner layer for the outer one.
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<OnceLock<String>>);
+
+async fn note_route(request: Request, next: Next) -> Response {
+    if let (Some(slot), Some(path)) = (
+        request.extensions().get::<RouteSlot>(),
+        request.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(path.as_str().to_string());
+    }
+    next.run(request).await
+}
+
+/// Records metrics and logs slow requests, with the matched route as the label (never the raw
+/// path, which would make one series per id).
+async fn observe(mut request: Request, next: Next) -> Response {
+    let slot = RouteSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let route = slot
+        .0
+        .get()
+        .map(String::as_str)
+        .unwrap_or(if path.starts_with("/pkg/") { "/pkg/{file}" } else { "unmatched" });
+    crate::metrics::record_request(
+        method.as_str(),
+        route,
+        response.status().as_u16(),
+        elapsed.as_secs_f64(),
+    );
+    if elapsed > SLOW_REQUEST {
+        tracing::warn!(%method, route, status = response.status().as_u16(), elapsed_ms = elapsed.as_millis() as u64, "slow request");
+    }
+    response
+}
+
+/// Resolves the client IP once for the rate limiter and the handlers.
+async fn attach_client_ip(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    client_ip::attach(&mut request, state.config.trusted_proxies);
+    next.run(request).await
+}
+
+/// Errors made by middleware (timeouts, body limits, rate limits, unknown methods) are plain
+/// text; under /api every answer must be the JSON envelope.
+async fn api_error_envelope(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_api || !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let body = crate::error::ErrorBody {
+        success: false,
+        message: crate::error::message_for_status(status).to_string(),
+        code: crate::error::code_for_status(status),
+        errors: None,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Wraps the whole application (API + pages) in the shared middleware, outermost last.
+pub fn layers(router: Router, state: AppState) -> Router {
+    let config = &state.config;
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnSessionEnd)
+        .with_signed(session_key(&config.secret_key));
+
+    let governor = crate::http::rate_limit::global_layer(config);
+
+    let cors = (!config.allowed_origins.is_empty()).then(|| {
+        let origins: Vec<HeaderValue> = config
+            .allowed_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .max_age(Duration::from_secs(3600))
+    });
+
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+    });
+
+    let router = router
+        .route_layer(middleware::from_fn(note_route))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), security::require_same_origin))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout));
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(middleware::from_fn(observe))
+            .layer(CatchPanicLayer::new())
+            .layer(middleware::from_fn_with_state(state.clone(), security::security_headers))
+            .layer(middleware::from_fn(api_error_envelope))
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn_with_state(state.clone(), attach_client_ip))
+            .layer(governor),
+    )
+}
+
+pub mod rate_limit;

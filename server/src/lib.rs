@@ -1,0 +1,18 @@
+//! Spacedly's backend: everything server-side and UI-free. The Leptos app (`spacedly-app`)
+//! and the JSON API both call the domain functions here, so the two cannot drift apart.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod sessions;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};
+pub use state::AppState;

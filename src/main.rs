@@ -1,0 +1,173 @@
+//! The Spacedly server: `serve` (web + API + workers), `worker` (jobs only), `migrate`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use axum::Router;
+use clap::{Parser, Subcommand};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use spacedly_app::{shell, App};
+use spacedly_server::{db, http, jobs, telemetry, AppState, Config};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "spacedly", version, about = "Spaced repetition task manager")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and the API (and run the job workers unless RUN_WORKERS=false). Default.
+    Serve,
+    /// Run the job workers only.
+    Worker,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Send a test email through the configured transport (SMTP_URL or the dev mailbox).
+    SendTestEmail {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+
+    let pool = db::connect(&config.database_url, config.database_max_connections).await?;
+    db::migrate(&pool).await?;
+    let state = AppState::new(pool, config)?;
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => serve(state).await,
+        Command::Worker => {
+            let shutdown = shutdown_token();
+            jobs::run_workers(state, shutdown).await
+        }
+        Command::SendTestEmail { to } => {
+            let email = state.mailer.render(
+                "test",
+                &to,
+                "Spacedly test email",
+                serde_json::json!({
+                    "name": to,
+                    "sent_at": chrono::Utc::now().to_rfc2822(),
+                    "note": null,
+                }),
+            )?;
+            state.mailer.send(&email).await?;
+            println!("sent to {to}");
+            Ok(())
+        }
+    }
+}
+
+/// Cancelled on Ctrl-C or SIGTERM.
+fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
+        }
+        tracing::info!("shutting down: finishing in-flight requests and jobs");
+        trigger.cancel();
+    });
+    token
+}
+
+/// Leptos' settings, with the site folder and hashed file names resolved for this binary.
+fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None)
+        .context("reading the Leptos configuration")?
+        .leptos_options;
+    options.site_addr = config.bind_addr;
+    let site_root = PathBuf::from(&*options.site_root);
+    if !site_root.join(&*options.site_pkg_dir).exists() {
+        tracing::warn!(site_root = %site_root.display(), "no built site found: run through `make run` or set LEPTOS_SITE_ROOT");
+    }
+    // cargo-leptos writes hash.txt beside the binary when it names files by their hash.
+    let hash_file = std::env::current_exe()?
+        .parent()
+        .map(|dir| dir.join(&*options.hash_file))
+        .filter(|p| p.exists());
+    options.hash_files = hash_file.is_some();
+    Ok(options)
+}
+
+async fn serve(state: AppState) -> anyhow::Result<()> {
+    let options = leptos_options(&state.config)?;
+    let routes = generate_route_list(App);
+
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let pages: Router = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            http::static_files::assets(
+                PathBuf::from(&*options.site_root).join(&*options.site_pkg_dir),
+                options.hash_files,
+            ),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(options);
+
+    let app = http::layers(http::routes(state.clone()).merge(pages), state.clone());
+
+    let shutdown = shutdown_token();
+    let workers = if state.config.run_workers_in_serve {
+        Some(tokio::spawn(jobs::run_workers(state.clone(), shutdown.clone())))
+    } else {
+        None
+    };
+
+    let listener = tokio::net::TcpListener::bind(state.config.bind_addr)
+        .await
+        .with_context(|| format!("binding {}", state.config.bind_addr))?;
+    tracing::info!("listening on http://{}", state.config.bind_addr);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await
+    .context("serving HTTP")?;
+
+    if let Some(workers) = workers {
+        workers.await.context("job workers panicked")??;
+    }
+    state.pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -64,6 +64,9 @@ if $need_test; then
     log "installing Debian's Chromium"
     apt_install chromium
   fi
+  if ! command -v brotli >/dev/null; then
+    apt_install brotli
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "installing the end-to-end test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

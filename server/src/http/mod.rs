@@ -183,6 +183,8 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
 
 /// Wraps the whole application (API + pages) in the shared middleware, outermost last.
 pub fn layers(router: Router, state: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    crate::metrics::handle();
     let config = &state.config;
     let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
         .with_name(SESSION_COOKIE)

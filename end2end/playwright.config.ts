@@ -48,6 +48,8 @@ export default defineConfig({
       DATA_DIR: path.join(root, '.data/e2e'),
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
       METRICS_TOKEN: 'e2e-metrics-token',
+      // Tests act as many clients through X-Forwarded-For (see tests/helpers.ts).
+      TRUSTED_PROXIES: '1',
       RATE_LIMIT_PER_SECOND: '1000',
       RATE_LIMIT_BURST: '5000',
       RUST_LOG: 'warn,spacedly_server=info',

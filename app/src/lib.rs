@@ -2,9 +2,12 @@
 //! them. Server functions are thin adapters: they read the shared state from context, call one
 //! function of `spacedly-server`, and map its error. No SQL and no business rule lives here.
 
+pub mod accounts;
 pub mod components;
+pub mod forms;
 pub mod pages;
 pub mod theme;
+pub mod timezones;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -13,7 +16,13 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use crate::pages::{landing::Landing, mailbox, not_found::NotFound};
+use crate::{
+    accounts::pages::{
+        DashboardPage, ForgotPasswordPage, LoginCodePage, LoginPage, RegisterPage,
+        ResetPasswordPage, SettingsPage, VerifyEmailPage,
+    },
+    pages::{landing::Landing, mailbox, not_found::NotFound},
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,6 +84,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Landing />
+                <Route path=path!("/register") view=RegisterPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/login/code") view=LoginCodePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/verify-email") view=VerifyEmailPage />
+                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />
             </Routes>

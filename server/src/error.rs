@@ -25,8 +25,11 @@ pub enum AppError {
     },
     #[error("{0}")]
     BadRequest(String),
-    #[error("authentication required")]
+    #[error("Please sign in to continue")]
     Unauthorized,
+    /// A failed sign-in: 401 with a message that does not say what was wrong.
+    #[error("{0}")]
+    InvalidCredentials(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -56,7 +59,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,

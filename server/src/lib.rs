@@ -2,12 +2,14 @@
 //! and the JSON API both call the domain functions here, so the two cannot drift apart.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod email;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod sessions;
 pub mod state;

@@ -25,6 +25,8 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
     db::migrate(&pool).await.expect("migrations apply");
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_tests("postgres://from-sqlx-test", data_dir.path().to_path_buf());
+    // Tests speak for many clients through X-Forwarded-For.
+    config.trusted_proxies = 1;
     adjust(&mut config);
     let state = AppState::new(pool, config).expect("state");
     let router = http::layers(http::routes(state.clone()), state.clone());
@@ -54,4 +56,114 @@ pub async fn json(response: Response<Body>) -> serde_json::Value {
 pub async fn text(response: Response<Body>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A browser-like client: keeps the session cookie between requests.
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub ip: &'static str,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None, ip: "203.0.113.7" }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        body: Option<serde_json::Value>,
+    ) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("x-forwarded-for", self.ip);
+        if let Some(cookie) = &self.cookie {
+            builder = builder.header("cookie", cookie);
+        }
+        let request = match body {
+            Some(json) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(json.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        let response = self.app.send(request).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some(set) = headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_string();
+            if set.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair);
+            }
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (status, headers, json)
+    }
+
+    pub async fn post(&mut self, uri: &str, body: serde_json::Value) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        self.request("POST", uri, Some(body)).await
+    }
+
+    pub async fn get(&mut self, uri: &str) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        self.request("GET", uri, None).await
+    }
+}
+
+/// Emails waiting in the queue, oldest first.
+pub async fn queued_emails(pool: &PgPool) -> Vec<spacedly_server::email::OutgoingEmail> {
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT job FROM apalis.jobs WHERE job_type = 'email' ORDER BY run_at, id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|bytes| {
+            serde_json::from_slice::<spacedly_server::jobs::SendEmail>(&bytes)
+                .unwrap()
+                .email
+        })
+        .collect()
+}
+
+/// The `token=` of the last link sent to `to` whose subject contains `subject`.
+pub async fn last_link_token(pool: &PgPool, to: &str, subject: &str) -> String {
+    let email = queued_emails(pool)
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.to == to && e.subject.contains(subject))
+        .unwrap_or_else(|| panic!("no email {subject:?} to {to}"));
+    let start = email.text.find("token=").expect("a link with a token") + 6;
+    email.text[start..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+pub const PASSWORD: &str = "a long $ecret <script>";
+
+pub async fn register(client: &mut Client<'_>, email: &str) -> serde_json::Value {
+    let (status, _, body) = client
+        .post(
+            "/api/auth/register",
+            serde_json::json!({"name": "Ada Lovelace", "email": email, "password": PASSWORD, "timezone": "Europe/London"}),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
+    body
+}
+
+pub async fn sign_in(client: &mut Client<'_>, email: &str) {
+    let (status, _, body) = client
+        .post("/api/auth/login", serde_json::json!({"email": email, "password": PASSWORD}))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
 }

@@ -35,6 +35,8 @@ pub fn PublicLayout(children: Children) -> impl IntoView {
                 <nav aria-label="Site" class="site-nav">
                     <a href="/#features">"Features"</a>
                     <a href="/#how-it-works">"How it works"</a>
+                    <a href="/login" class="site-nav__signin">"Sign in"</a>
+                    <a href="/register" class="button button--primary site-nav__cta">"Create account"</a>
                     <ThemeToggle />
                 </nav>
             </div>
@@ -59,7 +61,10 @@ pub struct NavItem {
 
 /// The sections of the signed-in app. Each feature adds its page here.
 pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
-    let mut items = vec![NavItem { href: "/", label: "Home" }];
+    let mut items = vec![
+        NavItem { href: "/dashboard", label: "Dashboard" },
+        NavItem { href: "/settings", label: "Settings" },
+    ];
     if dev_tools {
         items.push(NavItem { href: "/dev/mailbox", label: "Mailbox" });
     }
@@ -71,6 +76,8 @@ pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
 pub fn AppLayout(
     #[prop(into)] title: String,
     items: Vec<NavItem>,
+    #[prop(optional)] account: Option<AnyView>,
+    #[prop(optional)] banner: Option<AnyView>,
     children: Children,
 ) -> impl IntoView {
     let nav = items
@@ -99,11 +106,75 @@ pub fn AppLayout(
                     </nav>
                 </details>
                 <ThemeToggle />
+                {account}
             </div>
         </header>
+        {banner}
         <main id="main" class="app-main container">
             <h1 class="page-title">{title}</h1>
             {children()}
         </main>
+    }
+}
+
+/// A centred card for the sign-in and sign-up pages.
+#[component]
+pub fn AuthCard(#[prop(into)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <PublicLayout>
+            <section class="container auth">
+                <div class="auth-card">
+                    <h1 class="auth-card__title">{title}</h1>
+                    {children()}
+                </div>
+            </section>
+        </PublicLayout>
+    }
+}
+
+/// The app frame for a signed-in user: navigation, sign-out, and the banner asking to confirm
+/// the email address until it is confirmed.
+#[component]
+pub fn SignedInLayout(
+    #[prop(into)] title: String,
+    me: crate::accounts::Me,
+    children: Children,
+) -> impl IntoView {
+    use leptos::form::ActionForm;
+
+    use crate::accounts::{Logout, ResendVerification};
+    let logout = ServerAction::<Logout>::new();
+    let resend = ServerAction::<ResendVerification>::new();
+    let resent = crate::forms::latest(resend.value());
+    let account = view! {
+        <div class="account-menu">
+            <span class="account-menu__name" title=me.email.clone()>{me.name.clone()}</span>
+            <ActionForm action=logout attr:class="account-menu__form">
+                <button type="submit" class="button button--small">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+    .into_any();
+    let banner = (!me.email_verified).then(|| {
+        view! {
+            <div class="banner" role="region" aria-label="Email confirmation">
+                <div class="container banner__inner">
+                    <p>
+                        "Confirm your email address (" {me.email.clone()}
+                        ") to receive reminders. Check your inbox for our link."
+                    </p>
+                    <ActionForm action=resend attr:class="banner__form">
+                        <button type="submit" class="button button--small">"Send the link again"</button>
+                    </ActionForm>
+                    <crate::forms::FormMessage result=resent />
+                </div>
+            </div>
+        }
+        .into_any()
+    });
+    view! {
+        <AppLayout title=title items=app_nav_items(false) account=account banner=banner.unwrap_or_else(|| ().into_any())>
+            {children()}
+        </AppLayout>
     }
 }

@@ -10,7 +10,10 @@ use serde::de::DeserializeOwned;
 use crate::{error::AppError, state::AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().fallback(not_found)
+    Router::new()
+        .nest("/auth", crate::auth::api::auth_router())
+        .nest("/user", crate::auth::api::user_router())
+        .fallback(not_found)
 }
 
 async fn not_found() -> AppError {

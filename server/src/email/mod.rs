@@ -56,6 +56,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../../templates/email/layout.html")),
     ("test.html", include_str!("../../templates/email/test.html")),
     ("test.txt", include_str!("../../templates/email/test.txt")),
+    ("verify_email.html", include_str!("../../templates/email/verify_email.html")),
+    ("verify_email.txt", include_str!("../../templates/email/verify_email.txt")),
+    ("login_code.html", include_str!("../../templates/email/login_code.html")),
+    ("login_code.txt", include_str!("../../templates/email/login_code.txt")),
+    ("password_reset.html", include_str!("../../templates/email/password_reset.html")),
+    ("password_reset.txt", include_str!("../../templates/email/password_reset.txt")),
+    ("password_changed.html", include_str!("../../templates/email/password_changed.html")),
+    ("password_changed.txt", include_str!("../../templates/email/password_changed.txt")),
 ];
 
 fn template_env() -> anyhow::Result<Environment<'static>> {

@@ -1,0 +1,342 @@
+//! Sign-up, sign-in (and its code step), password reset, email confirmation, and settings.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use super::*;
+use crate::{
+    components::layout::{AuthCard, SignedInLayout},
+    forms::{latest, Field, FormMessage},
+};
+
+/// The browser's IANA time zone, once hydrated (the server cannot know it).
+fn browser_time_zone() -> Signal<String> {
+    let (tz, set_tz) = signal(String::new());
+    Effect::new(move |_| {
+        #[cfg(not(feature = "ssr"))]
+        {
+            let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+            if let Ok(zone) = js_sys::Reflect::get(&options, &"timeZone".into()) {
+                if let Some(zone) = zone.as_string() {
+                    set_tz.set(zone);
+                }
+            }
+        }
+        let _ = set_tz;
+    });
+    tz.into()
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let result = latest(action.value());
+    let tz = browser_time_zone();
+    view! {
+        <Title text="Create your account" />
+        <AuthCard title="Create your account">
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <FormMessage result=result />
+                <Field name="name" label="Name" autocomplete="name" required=true result=result />
+                <Field name="email" label="Email" kind="email" autocomplete="email" required=true result=result />
+                <Field
+                    name="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters. Long phrases are easy to remember and hard to guess."
+                    required=true
+                    result=result
+                />
+                <input type="hidden" name="timezone" prop:value=tz />
+                <button class="button button--primary button--block" type="submit" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Creating your account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <p class="auth-card__alt">"Already have an account? " <a href="/login">"Sign in"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let result = latest(action.value());
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.read();
+        if q.get("reset").is_some() {
+            Some("Your password has been reset. Sign in with the new one.")
+        } else if q.get("signed_out").as_deref() == Some("all") {
+            Some("You were signed out on every device.")
+        } else if q.get("signed_out").is_some() {
+            Some("You are signed out.")
+        } else {
+            None
+        }
+    };
+    let next = move || query.read().get("next");
+    view! {
+        <Title text="Sign in" />
+        <AuthCard title="Sign in">
+            {move || notice().map(|n| view! { <p class="notice notice--ok" role="status">{n}</p> })}
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <FormMessage result=result />
+                <Field name="email" label="Email" kind="email" autocomplete="username" required=true result=result />
+                <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true result=result />
+                <input type="hidden" name="next" prop:value=next />
+                <div class="form__row">
+                    <label class="checkbox">
+                        <input type="checkbox" name="remember" value="1" />
+                        " Remember me for 30 days"
+                    </label>
+                    <a href="/forgot-password">"Forgot password?"</a>
+                </div>
+                <button class="button button--primary button--block" type="submit" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="auth-card__alt">"New to Spacedly? " <a href="/register">"Create an account"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn LoginCodePage() -> impl IntoView {
+    let verify = ServerAction::<VerifyCode>::new();
+    let resend = ServerAction::<ResendCode>::new();
+    let result = latest(verify.value());
+    let resent = latest(resend.value());
+    let pending = Resource::new(|| (), |_| pending_login());
+    let query = use_query_map();
+    let remember = move || query.read().get("remember");
+    view! {
+        <Title text="Enter your sign-in code" />
+        <AuthCard title="Check your email">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match pending.await {
+                        Ok(Some(email)) => view! {
+                            <p>"We sent a 6-digit code to " <strong>{email}</strong> ". It works for 5 minutes."</p>
+                            <ActionForm action=verify attr:class="form" attr:novalidate=true>
+                                <FormMessage result=result />
+                                <Field name="otp" label="Sign-in code" autocomplete="one-time-code" required=true result=result />
+                                <input type="hidden" name="remember" prop:value=remember />
+                                <button class="button button--primary button--block" type="submit" disabled=move || verify.pending().get()>
+                                    "Sign in"
+                                </button>
+                            </ActionForm>
+                            <ActionForm action=resend attr:class="form form--inline">
+                                <FormMessage result=resent />
+                                <button class="button button--link" type="submit">"Send me a new code"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! {
+                            <p>"No sign-in is waiting for a code. " <a href="/login">"Sign in again"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let result = latest(action.value());
+    view! {
+        <Title text="Reset your password" />
+        <AuthCard title="Reset your password">
+            <p>"Enter the email of your account and we will send you a link to choose a new password."</p>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <FormMessage result=result />
+                <Field name="email" label="Email" kind="email" autocomplete="email" required=true result=result />
+                <button class="button button--primary button--block" type="submit" disabled=move || action.pending().get()>
+                    "Send the link"
+                </button>
+            </ActionForm>
+            <p class="auth-card__alt"><a href="/login">"Back to sign in"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let result = latest(action.value());
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    view! {
+        <Title text="Choose a new password" />
+        <AuthCard title="Choose a new password">
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <FormMessage result=result />
+                <input type="hidden" name="token" prop:value=token />
+                <Field
+                    name="password"
+                    label="New password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters. Every session of your account will be signed out."
+                    required=true
+                    result=result
+                />
+                <button class="button button--primary button--block" type="submit" disabled=move || action.pending().get()>
+                    "Save the new password"
+                </button>
+            </ActionForm>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let action = ServerAction::<VerifyEmail>::new();
+    let result = latest(action.value());
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    view! {
+        <Title text="Confirm your email" />
+        <AuthCard title="Confirm your email">
+            // A button, not an automatic request: mail scanners that open links must not confirm.
+            <ActionForm action=action attr:class="form">
+                <FormMessage result=result />
+                <input type="hidden" name="token" prop:value=token />
+                <button class="button button--primary button--block" type="submit" disabled=move || action.pending().get()>
+                    "Confirm my email address"
+                </button>
+            </ActionForm>
+            <p class="auth-card__alt"><a href="/dashboard">"Go to Spacedly"</a></p>
+        </AuthCard>
+    }
+}
+
+/// Renders `children` with the signed-in user, or sends the visitor to sign in.
+#[component]
+pub fn RequireUser<F, V>(title: &'static str, children: F) -> impl IntoView
+where
+    F: Fn(Me) -> V + Send + Sync + Clone + 'static,
+    V: IntoView + 'static,
+{
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(me)) => view! {
+                            <Title text=title />
+                            <SignedInLayout title=title me=me.clone()>{children(me)}</SignedInLayout>
+                        }.into_any(),
+                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(e) => view! {
+                            <p role="alert">{crate::forms::server_error_message(&e)}</p>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    view! {
+        <RequireUser title="Dashboard" children=|me: Me| view! {
+            <section class="panel">
+                <h2>"Welcome, " {me.name}</h2>
+                <p class="muted">
+                    "Your topics, reviews and reminders will appear here. Your reminders are sent in "
+                    {me.timezone} " time, with the morning digest at " {format!("{:02}:00", me.digest_hour)} "."
+                </p>
+                <p><a class="button" href="/settings">"Open settings"</a></p>
+            </section>
+        } />
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! { <RequireUser title="Settings" children=|me: Me| view! { <SettingsForms me=me /> } /> }
+}
+
+#[component]
+fn SettingsForms(me: Me) -> impl IntoView {
+    let profile = ServerAction::<UpdateProfile>::new();
+    let profile_result = latest(profile.value());
+    let two_factor = ServerAction::<SetTwoFactor>::new();
+    let two_factor_result = latest(two_factor.value());
+    let password = ServerAction::<ChangePassword>::new();
+    let password_result = latest(password.value());
+    let logout_all = ServerAction::<LogoutAll>::new();
+    let hours = (0..24)
+        .map(|h| {
+            let selected = h == me.digest_hour;
+            view! { <option value=h.to_string() selected=selected>{format!("{h:02}:00")}</option> }
+        })
+        .collect_view();
+    let zones = chrono_tz_names()
+        .iter()
+        .map(|z| {
+            let selected = *z == me.timezone;
+            view! { <option value=*z selected=selected>{*z}</option> }
+        })
+        .collect_view();
+    let two_factor_on = me.two_factor_enabled;
+    view! {
+        <section class="panel" aria-labelledby="profile-title">
+            <h2 id="profile-title">"Profile"</h2>
+            <ActionForm action=profile attr:class="form" attr:novalidate=true>
+                <FormMessage result=profile_result />
+                <Field name="name" label="Name" autocomplete="name" value=me.name.clone() required=true result=profile_result />
+                <div class="field">
+                    <label for="field-timezone">"Time zone"</label>
+                    <select id="field-timezone" name="timezone">{zones}</select>
+                </div>
+                <div class="field">
+                    <label for="field-digest_hour">"Morning digest at"</label>
+                    <select id="field-digest_hour" name="digest_hour">{hours}</select>
+                </div>
+                <button class="button button--primary" type="submit" disabled=move || profile.pending().get()>"Save"</button>
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="security-title">
+            <h2 id="security-title">"Two-factor sign-in"</h2>
+            <p class="muted">"When it is on, each sign-in also needs a code we email to " {me.email.clone()} "."</p>
+            <ActionForm action=two_factor attr:class="form">
+                <FormMessage result=two_factor_result />
+                <fieldset class="radio-group">
+                    <legend>"Emailed sign-in codes"</legend>
+                    <label><input type="radio" name="enabled" value="on" checked=two_factor_on />" On"</label>
+                    <label><input type="radio" name="enabled" value="off" checked=!two_factor_on />" Off"</label>
+                </fieldset>
+                <button class="button" type="submit">"Save"</button>
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <ActionForm action=password attr:class="form" attr:novalidate=true>
+                <FormMessage result=password_result />
+                <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" required=true result=password_result />
+                <Field name="new_password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters. Your other sessions will be signed out." required=true result=password_result />
+                <button class="button" type="submit" disabled=move || password.pending().get()>"Change password"</button>
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Sessions"</h2>
+            <p class="muted">"Lost a device? Sign out of Spacedly everywhere, this browser included."</p>
+            <ActionForm action=logout_all>
+                <button class="button button--danger" type="submit">"Sign out everywhere"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The IANA time zone names offered in settings.
+fn chrono_tz_names() -> &'static [&'static str] {
+    crate::timezones::NAMES
+}

@@ -1,0 +1,281 @@
+//! /api/auth and /api/user (paths and fields of API.md).
+
+use axum::{
+    extract::State,
+    routing::{get, post},
+    Extension, Json, Router,
+};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{session, session::CurrentUser, LoginOutcome, ProfileChanges, RegisterInput};
+use crate::{
+    api::ApiJson,
+    error::{created, ok, AppError, AppResult},
+    http::ClientIp,
+    state::AppState,
+};
+
+pub fn auth_router() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/login", post(login))
+        .route("/verify-otp", post(verify_otp))
+        .route("/resend-otp", post(resend_otp))
+        .route("/logout", post(logout))
+        .route("/logout-all", post(logout_all))
+        .route("/forgot-password", post(forgot_password))
+        .route("/reset-password", post(reset_password))
+        .route("/verify-email", post(verify_email))
+        .route("/resend-verification", post(resend_verification))
+}
+
+pub fn user_router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me).patch(update_me))
+        .route("/enabled-2fa", post(set_two_factor))
+        .route("/change-password", post(change_password))
+        .route("/set-password", post(set_password))
+}
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    timezone: Option<String>,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let user = super::register(
+        &state,
+        RegisterInput {
+            name: body.name,
+            email: body.email,
+            password: body.password,
+            timezone: body.timezone,
+        },
+        ip,
+    )
+    .await?;
+    Ok(created(
+        "Account created. Check your inbox to confirm your email address.",
+        json!({"user": {"id": user.id, "name": user.name, "email": user.email}}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "rememberMe", alias = "remember_me")]
+    remember_me: bool,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    session: Session,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    match super::login(&state, &body.email, &body.password, ip).await? {
+        LoginOutcome::SignedIn(user) => {
+            session::sign_in(&session, &user, body.remember_me).await?;
+            Ok(ok("Signed in", json!({"user": user.summary()})))
+        }
+        LoginOutcome::CodeSent(user) => {
+            session::set_pending_2fa(&session, &user).await?;
+            Ok(ok(
+                "OTP sent to your registered email",
+                json!({"two_factor_required": true}),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct VerifyOtpBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    otp: String,
+    #[serde(default, rename = "rememberMe", alias = "remember_me")]
+    remember_me: bool,
+}
+
+async fn verify_otp(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    session: Session,
+    ApiJson(body): ApiJson<VerifyOtpBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let user = super::verify_login_code(&state, &body.email, &body.otp, ip).await?;
+    session::sign_in(&session, &user, body.remember_me).await?;
+    Ok(ok("Signed in", json!({"user": user.summary()})))
+}
+
+async fn resend_otp(
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    // Only a session that passed the password step may ask for another code.
+    if let Some(user) = session::pending_2fa(&state, &session).await? {
+        super::resend_login_code(&state, &user).await?;
+    }
+    Ok(ok(
+        "If a sign-in is waiting for a code, a new one has been sent (at most once a minute)",
+        json!({}),
+    ))
+}
+
+async fn logout(session: Session) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    session::sign_out(&session).await?;
+    Ok(ok("Signed out", json!({})))
+}
+
+async fn logout_all(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    super::end_all_sessions(&state, &user).await?;
+    session::sign_out(&session).await?;
+    Ok(ok("Signed out everywhere", json!({})))
+}
+
+#[derive(Deserialize)]
+struct EmailBody {
+    #[serde(default)]
+    email: String,
+}
+
+async fn forgot_password(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    super::forgot_password(&state, &body.email, ip).await?;
+    Ok(ok("If the email exists, a reset link has been sent", json!({})))
+}
+
+#[derive(Deserialize)]
+struct ResetBody {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    session: Session,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    super::reset_password(&state, &body.token, &body.password, ip).await?;
+    session::sign_out(&session).await?;
+    Ok(ok("Your password has been reset. Sign in with the new one.", json!({})))
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    #[serde(default)]
+    token: String,
+}
+
+async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let user = super::verify_email(&state, &body.token).await?;
+    Ok(ok("Your email address is confirmed", json!({"user": user.summary()})))
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    if super::resend_verification(&state, &user).await? {
+        Ok(ok("A new confirmation link has been sent", json!({})))
+    } else {
+        Err(AppError::RateLimited {
+            retry_after: std::time::Duration::from_secs(super::RESEND_COOLDOWN.num_seconds() as u64),
+        })
+    }
+}
+
+async fn me(CurrentUser(user): CurrentUser) -> Json<crate::error::ApiOk<serde_json::Value>> {
+    ok("Your profile", json!({"user": user.profile()}))
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<ProfileChanges>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let user = super::update_profile(&state, &user, body).await?;
+    Ok(ok("Settings saved", json!({"user": user.profile()})))
+}
+
+async fn set_two_factor(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    // Booleans only: "false" as a string must not switch anything on.
+    let Some(enabled) = body.get("is_Enabled").and_then(serde_json::Value::as_bool) else {
+        return Err(AppError::validation("is_Enabled", "is_Enabled must be true or false"));
+    };
+    let user = super::set_two_factor(&state, &user, enabled).await?;
+    let message = if enabled {
+        "Two-factor authentication is on"
+    } else {
+        "Two-factor authentication is off"
+    };
+    Ok(ok(message, json!({"user": user.profile()})))
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordBody {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let user = super::change_password(&state, &user, &body.current_password, &body.new_password).await?;
+    // Other sessions end; this one stays signed in.
+    session::refresh_version(&session, &user).await?;
+    Ok(ok("Password changed; your other sessions were signed out", json!({})))
+}
+
+#[derive(Deserialize)]
+struct SetPasswordBody {
+    #[serde(default)]
+    password: String,
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<SetPasswordBody>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let user = super::set_password(&state, &user, &body.password).await?;
+    Ok(ok("Password set", json!({"user": user.profile()})))
+}

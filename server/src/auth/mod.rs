@@ -1,0 +1,394 @@
+//! Accounts: sign-up, sign-in (with emailed codes), sessions, email verification, password
+//! reset and changes. The JSON API (`api.rs`) and the Leptos server functions both call the
+//! functions here, so the two cannot disagree.
+
+pub mod api;
+pub mod codes;
+pub mod password;
+pub mod session;
+pub mod tokens;
+pub mod types;
+pub mod users;
+
+use std::net::IpAddr;
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+use sqlx::PgConnection;
+
+use crate::{
+    error::{AppError, AppResult},
+    jobs, limits,
+    state::AppState,
+};
+use codes::Purpose;
+use types::{Email, NewPassword, TimeZone, UserName, Validator};
+pub use users::User;
+
+/// The one answer to every failed sign-in, so it never reveals which part was wrong.
+pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
+/// The one answer to a wrong, used or expired sign-in code.
+pub const INVALID_CODE: &str = "The code is wrong or has expired";
+/// Time between two resends of a code or link.
+pub const RESEND_COOLDOWN: Duration = Duration::seconds(60);
+
+const LOGIN_CODE_TTL: Duration = Duration::minutes(5);
+const RESET_LINK_TTL: Duration = Duration::hours(1);
+const VERIFY_LINK_TTL: Duration = Duration::hours(24);
+
+pub struct RegisterInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub timezone: Option<String>,
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn page_url(state: &AppState, path: &str) -> url::Url {
+    let mut url = state.config.public_url.clone();
+    url.set_path(path);
+    url
+}
+
+fn link(state: &AppState, path: &str, token: &str) -> String {
+    let mut url = page_url(state, path);
+    url.query_pairs_mut().append_pair("token", token);
+    url.to_string()
+}
+
+/// Renders `template` for `user` and enqueues it on `conn` (the caller's transaction).
+async fn enqueue_mail(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user: &User,
+    template: &str,
+    subject: &str,
+    values: serde_json::Value,
+) -> AppResult<()> {
+    let email = state
+        .mailer
+        .render(template, &user.email, subject, values)?;
+    jobs::enqueue_email(conn, email).await?;
+    Ok(())
+}
+
+async fn send_verification(state: &AppState, conn: &mut PgConnection, user: &User) -> AppResult<()> {
+    let token = tokens::new_token();
+    codes::issue(conn, user.id, Purpose::EmailVerify, &token, VERIFY_LINK_TTL).await?;
+    let values = json!({"name": user.name, "link": link(state, "/verify-email", &token)});
+    enqueue_mail(state, conn, user, "verify_email", "Confirm your email address", values).await
+}
+
+/// Creates an account and sends the verification email.
+pub async fn register(state: &AppState, input: RegisterInput, ip: IpAddr) -> AppResult<User> {
+    let mut v = Validator::default();
+    let name = v.check("name", UserName::parse(&input.name));
+    let email = v.check("email", Email::parse(&input.email));
+    let password = v.check("password", NewPassword::parse(&input.password));
+    let timezone = match input.timezone.as_deref().map(str::trim) {
+        None | Some("") => Some(TimeZone::utc()),
+        Some(tz) => v.check("timezone", TimeZone::parse(tz)),
+    };
+    v.finish()?;
+    let (Some(name), Some(email), Some(password), Some(timezone)) = (name, email, password, timezone)
+    else {
+        unreachable!("finish() fails when a field is missing")
+    };
+
+    limits::hit(&state.pool, limits::SIGNUP, &ip.to_string()).await?;
+    let hash = password::hash(password.expose().to_string()).await?;
+
+    let mut tx = state.pool.begin().await?;
+    let user = match users::insert(&mut tx, name.as_str(), email.as_str(), Some(&hash), timezone.as_str()).await {
+        Ok(user) => user,
+        Err(e) if unique_violation(&e) => {
+            return Err(AppError::Conflict("An account with this email already exists".into()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    send_verification(state, &mut tx, &user).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "account created");
+    Ok(user)
+}
+
+/// The result of a correct email and password.
+pub enum LoginOutcome {
+    SignedIn(User),
+    /// 2FA is on: a code was emailed; `verify_login_code` finishes the sign-in.
+    CodeSent(User),
+}
+
+fn login_key(email: &str, ip: IpAddr) -> String {
+    format!("{email}|{ip}")
+}
+
+/// Checks an email and password. Every failure gets the same answer and takes the same time.
+pub async fn login(state: &AppState, email: &str, password: &str, ip: IpAddr) -> AppResult<LoginOutcome> {
+    let email = email.trim().to_lowercase();
+    let key = login_key(&email, ip);
+    limits::check(&state.pool, limits::LOGIN_FAILURES, &key).await?;
+
+    let user = if password.is_empty() || password.len() > types::PASSWORD_MAX {
+        None
+    } else {
+        users::find_by_email(&state.pool, &email).await?
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(password.to_string(), stored).await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            limits::hit(&state.pool, limits::LOGIN_FAILURES, &key).await?;
+            return Err(AppError::InvalidCredentials(INVALID_CREDENTIALS.into()));
+        }
+    };
+    limits::clear(&state.pool, limits::LOGIN_FAILURES, &key).await?;
+
+    if user.two_factor_enabled {
+        send_login_code(state, &user).await?;
+        Ok(LoginOutcome::CodeSent(user))
+    } else {
+        Ok(LoginOutcome::SignedIn(user))
+    }
+}
+
+async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
+    let code = tokens::new_code();
+    let mut tx = state.pool.begin().await?;
+    codes::issue(&mut tx, user.id, Purpose::LoginOtp, &code, LOGIN_CODE_TTL).await?;
+    let values = json!({"name": user.name, "code": code});
+    enqueue_mail(state, &mut tx, user, "login_code", "Your Spacedly sign-in code", values).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a fresh sign-in code to a user who already gave the right password, at most once a
+/// minute. Returns false when the cooldown is still running.
+pub async fn resend_login_code(state: &AppState, user: &User) -> AppResult<bool> {
+    if let Some(last) = codes::last_issued(&state.pool, user.id, Purpose::LoginOtp).await? {
+        if Utc::now() - last < RESEND_COOLDOWN {
+            return Ok(false);
+        }
+    }
+    send_login_code(state, user).await?;
+    Ok(true)
+}
+
+/// Finishes a 2FA sign-in. Wrong, used, expired and unknown all get the same answer.
+pub async fn verify_login_code(state: &AppState, email: &str, code: &str, ip: IpAddr) -> AppResult<User> {
+    let email = email.trim().to_lowercase();
+    limits::hit(&state.pool, limits::OTP_CHECKS, &login_key(&email, ip)).await?;
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation("otp", "Enter the 6-digit code from the email"));
+    }
+    let Some(user) = users::find_by_email(&state.pool, &email).await? else {
+        return Err(AppError::validation("otp", INVALID_CODE));
+    };
+    if !user.two_factor_enabled || !codes::check_login_code(&state.pool, user.id, code).await? {
+        return Err(AppError::validation("otp", INVALID_CODE));
+    }
+    Ok(user)
+}
+
+/// Marks the address as verified. Unknown, used and expired links get the same answer.
+pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
+    let mut tx = state.pool.begin().await?;
+    let Some(user_id) = codes::consume_link(&mut tx, Purpose::EmailVerify, token.trim()).await? else {
+        return Err(AppError::BadRequest(
+            "This confirmation link is invalid or has expired; ask for a new one from the app".into(),
+        ));
+    };
+    let user: User = sqlx::query_as(
+        "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 RETURNING *",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Sends the verification link again, at most once a minute. False while the cooldown runs.
+pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<bool> {
+    if user.email_verified {
+        return Err(AppError::BadRequest("Your email address is already confirmed".into()));
+    }
+    if let Some(last) = codes::last_issued(&state.pool, user.id, Purpose::EmailVerify).await? {
+        if Utc::now() - last < RESEND_COOLDOWN {
+            return Ok(false);
+        }
+    }
+    let mut tx = state.pool.begin().await?;
+    send_verification(state, &mut tx, user).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Emails a reset link when the account exists. The caller answers the same either way.
+pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppResult<()> {
+    let email = Email::parse(email).map_err(|m| AppError::validation("email", m))?;
+    limits::hit(&state.pool, limits::RESET_PER_IP, &ip.to_string()).await?;
+    limits::hit(&state.pool, limits::RESET_PER_EMAIL, email.as_str()).await?;
+    let Some(user) = users::find_by_email(&state.pool, email.as_str()).await? else {
+        return Ok(());
+    };
+    let token = tokens::new_token();
+    let mut tx = state.pool.begin().await?;
+    codes::issue(&mut tx, user.id, Purpose::PasswordReset, &token, RESET_LINK_TTL).await?;
+    let values = json!({"name": user.name, "link": link(state, "/reset-password", &token)});
+    enqueue_mail(state, &mut tx, &user, "password_reset", "Reset your Spacedly password", values).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a new password hash, ends every session, and tells the user by email.
+async fn replace_password(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    hash: &str,
+    verified_email: bool,
+) -> AppResult<User> {
+    let user: User = sqlx::query_as(
+        "UPDATE users SET password_hash = $2, session_version = session_version + 1,
+             email_verified = email_verified OR $3, updated_at = now()
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .bind(verified_email)
+    .fetch_one(&mut *conn)
+    .await?;
+    let values = json!({
+        "name": user.name,
+        "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        "reset_link": page_url(state, "/forgot-password").to_string(),
+    });
+    enqueue_mail(state, conn, &user, "password_changed", "Your Spacedly password was changed", values)
+        .await?;
+    Ok(user)
+}
+
+/// Sets a new password from a reset link; every session of the account ends.
+pub async fn reset_password(state: &AppState, token: &str, new_password: &str, ip: IpAddr) -> AppResult<User> {
+    let password = NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
+    limits::hit(&state.pool, limits::RESET_PER_IP, &ip.to_string()).await?;
+    let hash = password::hash(password.expose().to_string()).await?;
+    let mut tx = state.pool.begin().await?;
+    let Some(user_id) = codes::consume_link(&mut tx, Purpose::PasswordReset, token.trim()).await? else {
+        return Err(AppError::BadRequest(
+            "This reset link is invalid or has expired; ask for a new one".into(),
+        ));
+    };
+    // The link proved the user reads this mailbox.
+    let user = replace_password(state, &mut tx, user_id, &hash, true).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "password reset");
+    Ok(user)
+}
+
+/// Changes the password of a signed-in user who knows the current one.
+pub async fn change_password(state: &AppState, user: &User, current: &str, new_password: &str) -> AppResult<User> {
+    let mut v = Validator::default();
+    let password = v.check("new_password", NewPassword::parse(new_password));
+    v.finish()?;
+    let password = password.expect("validated");
+    if user.password_hash.is_none() {
+        return Err(AppError::BadRequest("Your account has no password yet; set one instead".into()));
+    }
+    if !password::verify(current.to_string(), user.password_hash.clone()).await? {
+        return Err(AppError::validation("current_password", "The current password is not right"));
+    }
+    let hash = password::hash(password.expose().to_string()).await?;
+    let mut tx = state.pool.begin().await?;
+    let user = replace_password(state, &mut tx, user.id, &hash, false).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Gives an account created through Google a password.
+pub async fn set_password(state: &AppState, user: &User, new_password: &str) -> AppResult<User> {
+    let password = NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
+    if user.password_hash.is_some() {
+        return Err(AppError::BadRequest(
+            "Your account already has a password; change it instead".into(),
+        ));
+    }
+    let hash = password::hash(password.expose().to_string()).await?;
+    let user: User = sqlx::query_as(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING *",
+    )
+    .bind(user.id)
+    .bind(hash)
+    .fetch_one(&state.pool)
+    .await?;
+    Ok(user)
+}
+
+/// Ends every session of the user (the caller signs the current one out too).
+pub async fn end_all_sessions(state: &AppState, user: &User) -> AppResult<User> {
+    Ok(sqlx::query_as(
+        "UPDATE users SET session_version = session_version + 1, updated_at = now()
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user.id)
+    .fetch_one(&state.pool)
+    .await?)
+}
+
+pub async fn set_two_factor(state: &AppState, user: &User, enabled: bool) -> AppResult<User> {
+    Ok(sqlx::query_as(
+        "UPDATE users SET two_factor_enabled = $2, updated_at = now() WHERE id = $1 RETURNING *",
+    )
+    .bind(user.id)
+    .bind(enabled)
+    .fetch_one(&state.pool)
+    .await?)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub digest_hour: Option<i64>,
+}
+
+/// Updates the given settings; the others keep their value.
+pub async fn update_profile(state: &AppState, user: &User, changes: ProfileChanges) -> AppResult<User> {
+    let mut v = Validator::default();
+    let name = changes
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", UserName::parse(n)));
+    let timezone = changes
+        .timezone
+        .as_deref()
+        .and_then(|t| v.check("timezone", TimeZone::parse(t)));
+    let digest_hour = changes.digest_hour.and_then(|h| {
+        v.check(
+            "digest_hour",
+            if (0..=23).contains(&h) {
+                Ok(h as i16)
+            } else {
+                Err("Choose an hour from 0 to 23".to_string())
+            },
+        )
+    });
+    v.finish()?;
+    Ok(sqlx::query_as(
+        "UPDATE users SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
+             digest_hour = COALESCE($4, digest_hour), updated_at = now()
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user.id)
+    .bind(name.as_ref().map(UserName::as_str))
+    .bind(timezone.as_ref().map(TimeZone::as_str))
+    .bind(digest_hour)
+    .fetch_one(&state.pool)
+    .await?)
+}

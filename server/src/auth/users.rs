@@ -1,0 +1,118 @@
+//! The users table.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub email_verified: bool,
+    pub two_factor_enabled: bool,
+    pub timezone: String,
+    pub digest_hour: i16,
+    pub session_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+
+    /// How the account was created, as the original API reported it.
+    pub fn auth_provider(&self) -> &'static str {
+        if self.has_password() {
+            "local"
+        } else {
+            "google"
+        }
+    }
+
+    /// The short form returned at sign-up and sign-in.
+    pub fn summary(&self) -> UserSummary {
+        UserSummary {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            is_two_factor_enabled: self.two_factor_enabled,
+        }
+    }
+
+    /// The full form of GET /api/user/me.
+    pub fn profile(&self) -> UserProfile {
+        UserProfile {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            is_two_factor_enabled: self.two_factor_enabled,
+            auth_provider: self.auth_provider(),
+            has_password: self.has_password(),
+            email_verified: self.email_verified,
+            timezone: self.timezone.clone(),
+            digest_hour: self.digest_hour,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub is_two_factor_enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserProfile {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub is_two_factor_enabled: bool,
+    pub auth_provider: &'static str,
+    pub has_password: bool,
+    pub email_verified: bool,
+    pub timezone: String,
+    pub digest_hour: i16,
+    #[serde(rename = "createdAt")]
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn find_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as("SELECT * FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    name: &str,
+    email: &str,
+    password_hash: Option<&str>,
+    timezone: &str,
+) -> sqlx::Result<User> {
+    sqlx::query_as(
+        "INSERT INTO users (name, email, password_hash, timezone) VALUES ($1, $2, $3, $4)
+         RETURNING *",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(password_hash)
+    .bind(timezone)
+    .fetch_one(conn)
+    .await
+}

@@ -140,14 +140,19 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
                 options.hash_files,
             ),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options);
 
     let app = http::layers(http::routes(state.clone()).merge(pages), state.clone());
 
     let shutdown = shutdown_token();
     let workers = if state.config.run_workers_in_serve {
-        Some(tokio::spawn(jobs::run_workers(state.clone(), shutdown.clone())))
+        Some(tokio::spawn(jobs::run_workers(
+            state.clone(),
+            shutdown.clone(),
+        )))
     } else {
         None
     };

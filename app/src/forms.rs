@@ -55,7 +55,9 @@ pub fn from_error(error: spacedly_server::AppError) -> Result<FormResult, Server
         }),
         AppError::Internal(cause) => {
             tracing::error!(error = ?cause, "form failed");
-            Err(ServerFnError::new("Something went wrong on our side; please try again"))
+            Err(ServerFnError::new(
+                "Something went wrong on our side; please try again",
+            ))
         }
         AppError::RateLimited { retry_after } => Ok(FormResult {
             ok: false,
@@ -153,7 +155,11 @@ pub fn Field(
 pub fn FormMessage(#[prop(into)] result: Signal<Option<FormResult>>) -> impl IntoView {
     move || {
         result.get().filter(|r| !r.message.is_empty()).map(|r| {
-            let class = if r.ok { "notice notice--ok" } else { "notice notice--error" };
+            let class = if r.ok {
+                "notice notice--ok"
+            } else {
+                "notice notice--error"
+            };
             let role = if r.ok { "status" } else { "alert" };
             view! { <p class=class role=role>{r.message}</p> }
         })

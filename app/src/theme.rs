@@ -112,7 +112,10 @@ pub fn ThemeToggle() -> impl IntoView {
     let (ready, set_ready) = signal(false);
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
-        set_label.set(format!("Switch to {} theme", effective_theme().other().as_str()));
+        set_label.set(format!(
+            "Switch to {} theme",
+            effective_theme().other().as_str()
+        ));
         set_ready.set(true);
     });
     let toggle = move |_| {
@@ -144,7 +147,10 @@ mod tests {
 
     #[test]
     fn reads_theme_among_other_cookies() {
-        assert_eq!(theme_from_cookie_header("a=1; theme=dark; b=2"), Some(Theme::Dark));
+        assert_eq!(
+            theme_from_cookie_header("a=1; theme=dark; b=2"),
+            Some(Theme::Dark)
+        );
         assert_eq!(theme_from_cookie_header("theme=purple"), None);
         assert_eq!(theme_from_cookie_header(""), None);
     }

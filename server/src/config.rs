@@ -119,7 +119,10 @@ fn parse_bool(name: &str, value: Option<String>, default: bool) -> anyhow::Resul
 
 /// A secret is weak when it is short, a known placeholder, or made of very few distinct bytes.
 pub fn secret_is_weak(secret: &str) -> bool {
-    let distinct = secret.bytes().collect::<std::collections::HashSet<_>>().len();
+    let distinct = secret
+        .bytes()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     secret.len() < 32
         || distinct < 10
         || PLACEHOLDER_SECRETS
@@ -158,7 +161,9 @@ impl Config {
             .or_else(|_| format!("[{host}]:{port}").parse())
             .with_context(|| format!("HOST={host:?} is not an IP address"))?;
 
-        let public_url = env.get("PUBLIC_URL").unwrap_or_else(|| format!("http://{host}:{port}"));
+        let public_url = env
+            .get("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{host}:{port}"));
         let public_url = url::Url::parse(&public_url)
             .with_context(|| format!("PUBLIC_URL={public_url:?} is not a URL"))?;
 
@@ -187,7 +192,8 @@ impl Config {
             bail!("production needs an https PUBLIC_URL and secure cookies (COOKIE_SECURE=true)");
         }
 
-        let allowed_origins = env.get("ALLOWED_ORIGINS")
+        let allowed_origins = env
+            .get("ALLOWED_ORIGINS")
             .map(|v| {
                 v.split(',')
                     .map(|o| o.trim().trim_end_matches('/').to_string())
@@ -212,7 +218,9 @@ impl Config {
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
             secret_key,
             smtp_url,
-            mail_from: env.get("MAIL_FROM").unwrap_or_else(|| "Spacedly <no-reply@spacedly.local>".into()),
+            mail_from: env
+                .get("MAIL_FROM")
+                .unwrap_or_else(|| "Spacedly <no-reply@spacedly.local>".into()),
             data_dir,
             cookie_secure,
             allowed_origins,
@@ -289,7 +297,8 @@ fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
     Ok(secret.into_bytes())
 }
@@ -313,7 +322,10 @@ mod tests {
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://localhost/spacedly"),
             ("PUBLIC_URL", "https://spacedly.example"),
-            ("SECRET_KEY", "8f2b1c9e4d7a6b3f0e5c2a9d8b7f6e1c4a3b2d9e8f7c6b5a"),
+            (
+                "SECRET_KEY",
+                "8f2b1c9e4d7a6b3f0e5c2a9d8b7f6e1c4a3b2d9e8f7c6b5a",
+            ),
             ("SMTP_URL", "smtps://user:pass@smtp.example:465"),
         ]
         .iter()

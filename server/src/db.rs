@@ -21,7 +21,10 @@ pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result
 
 /// Our migrations, then the job queue's own (kept in schema `apalis` with its own history).
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.context("applying database migrations")?;
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("applying database migrations")?;
     crate::jobs::setup(pool).await
 }
 

@@ -191,10 +191,7 @@ pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> Json<ApiOk<T>> {
     })
 }
 
-pub fn created<T: Serialize>(
-    message: impl Into<String>,
-    data: T,
-) -> (StatusCode, Json<ApiOk<T>>) {
+pub fn created<T: Serialize>(message: impl Into<String>, data: T) -> (StatusCode, Json<ApiOk<T>>) {
     (StatusCode::CREATED, ok(message, data))
 }
 

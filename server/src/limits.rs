@@ -18,14 +18,34 @@ const MIN15: Duration = Duration::from_secs(15 * 60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
 /// Failed sign-ins per (email, IP).
-pub const LOGIN_FAILURES: Limit = Limit { bucket: "login_failure", max: 5, window: MIN15 };
+pub const LOGIN_FAILURES: Limit = Limit {
+    bucket: "login_failure",
+    max: 5,
+    window: MIN15,
+};
 /// Sign-ups per IP.
-pub const SIGNUP: Limit = Limit { bucket: "signup", max: 5, window: MIN15 };
+pub const SIGNUP: Limit = Limit {
+    bucket: "signup",
+    max: 5,
+    window: MIN15,
+};
 /// Forgot/reset requests per email and per IP.
-pub const RESET_PER_EMAIL: Limit = Limit { bucket: "reset_email", max: 3, window: HOUR };
-pub const RESET_PER_IP: Limit = Limit { bucket: "reset_ip", max: 3, window: HOUR };
+pub const RESET_PER_EMAIL: Limit = Limit {
+    bucket: "reset_email",
+    max: 3,
+    window: HOUR,
+};
+pub const RESET_PER_IP: Limit = Limit {
+    bucket: "reset_ip",
+    max: 3,
+    window: HOUR,
+};
 /// Sign-in code checks per (email, IP).
-pub const OTP_CHECKS: Limit = Limit { bucket: "otp_check", max: 5, window: MIN15 };
+pub const OTP_CHECKS: Limit = Limit {
+    bucket: "otp_check",
+    max: 5,
+    window: MIN15,
+};
 
 fn rate_limited(seconds_left: f64) -> AppError {
     AppError::RateLimited {
@@ -84,8 +104,10 @@ pub async fn clear(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppErro
 
 /// Drops windows that ended long ago (maintenance).
 pub async fn purge_old(pool: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'")
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -29,7 +29,10 @@ async fn a_taken_email_is_409_whatever_its_case(pool: PgPool) {
     let mut client = Client::new(&app);
     register(&mut client, "ada@example.com").await;
     let (status, _, body) = client
-        .post("/api/auth/register", json!({"name": "Other", "email": "ADA@example.com", "password": "another long secret"}))
+        .post(
+            "/api/auth/register",
+            json!({"name": "Other", "email": "ADA@example.com", "password": "another long secret"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "conflict");
@@ -63,7 +66,10 @@ async fn sign_in_and_out_with_the_password_exactly_as_typed(pool: PgPool) {
     assert!(client.cookie.is_none(), "sign-up does not sign in");
 
     let (status, _, body) = client
-        .post("/api/auth/login", json!({"email": "ADA@example.com", "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ADA@example.com", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["user"]["is_two_factor_enabled"], false);
@@ -90,10 +96,16 @@ async fn failed_sign_ins_all_look_the_same(pool: PgPool) {
     let mut client = Client::new(&app);
     register(&mut client, "ada@example.com").await;
     let (s1, _, wrong_password) = client
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": "not the password"}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": "not the password"}),
+        )
         .await;
     let (s2, _, unknown) = client
-        .post("/api/auth/login", json!({"email": "nobody@example.com", "password": "not the password"}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "nobody@example.com", "password": "not the password"}),
+        )
         .await;
     assert_eq!(s1, StatusCode::UNAUTHORIZED);
     assert_eq!(s2, StatusCode::UNAUTHORIZED);
@@ -108,13 +120,19 @@ async fn the_sixth_failed_sign_in_in_15_minutes_is_429(pool: PgPool) {
     register(&mut client, "ada@example.com").await;
     for _ in 0..5 {
         let (status, _, _) = client
-            .post("/api/auth/login", json!({"email": "ada@example.com", "password": "wrong wrong"}))
+            .post(
+                "/api/auth/login",
+                json!({"email": "ada@example.com", "password": "wrong wrong"}),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused now, from this IP.
     let (status, headers, body) = client
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["code"], "rate_limited");
@@ -134,18 +152,33 @@ async fn remember_me_decides_the_cookie_lifetime_and_sign_in_rotates_the_id(pool
     register(&mut client, "ada@example.com").await;
 
     let (_, headers, _) = client
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
         .await;
     let cookie = headers["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"), "browser-session cookie: {cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Max-Age") && !cookie.contains("Expires"),
+        "browser-session cookie: {cookie}"
+    );
     let first = client.cookie.clone();
 
     let (_, headers, _) = client
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": PASSWORD, "rememberMe": true}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD, "rememberMe": true}),
+        )
         .await;
     let cookie = headers["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("Max-Age=2592000") || cookie.contains("Expires"), "{cookie}");
+    assert!(
+        cookie.contains("Max-Age=2592000") || cookie.contains("Expires"),
+        "{cookie}"
+    );
     assert_ne!(first, client.cookie, "a new session id at each sign-in");
 }
 
@@ -156,20 +189,35 @@ async fn two_factor_sign_in_needs_the_emailed_code_once(pool: PgPool) {
     register(&mut client, "ada@example.com").await;
     sign_in(&mut client, "ada@example.com").await;
 
-    let (status, _, body) = client.post("/api/user/enabled-2fa", json!({"is_Enabled": "true"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a string is not a boolean: {body}");
-    let (status, _, _) = client.post("/api/user/enabled-2fa", json!({"is_Enabled": true})).await;
+    let (status, _, body) = client
+        .post("/api/user/enabled-2fa", json!({"is_Enabled": "true"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a string is not a boolean: {body}"
+    );
+    let (status, _, _) = client
+        .post("/api/user/enabled-2fa", json!({"is_Enabled": true}))
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let mut browser = Client::new(&app);
     let (status, _, body) = browser
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["two_factor_required"], true);
     assert_eq!(body["message"], "OTP sent to your registered email");
     let (status, _, _) = browser.get("/api/user/me").await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "not signed in before the code");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "not signed in before the code"
+    );
 
     let email = queued_emails(&app.state.pool).await.pop().unwrap();
     assert!(email.subject.contains("sign-in code"));
@@ -179,24 +227,48 @@ async fn two_factor_sign_in_needs_the_emailed_code_once(pool: PgPool) {
         .find(|w| w.len() == 6)
         .unwrap()
         .to_string();
-    let stored: String = sqlx::query_scalar("SELECT code_hash FROM one_time_codes WHERE purpose = 'login_otp'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT code_hash FROM one_time_codes WHERE purpose = 'login_otp'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_ne!(stored, code, "only a hash is stored");
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, _, body) = browser.post("/api/auth/verify-otp", json!({"email": "ada@example.com", "otp": wrong})).await;
+    let (status, _, body) = browser
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "ada@example.com", "otp": wrong}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, _, unknown) = browser.post("/api/auth/verify-otp", json!({"email": "nobody@example.com", "otp": wrong})).await;
-    assert_eq!(body["message"], unknown["message"], "same answer whether the account exists");
+    let (_, _, unknown) = browser
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "nobody@example.com", "otp": wrong}),
+        )
+        .await;
+    assert_eq!(
+        body["message"], unknown["message"],
+        "same answer whether the account exists"
+    );
 
-    let (status, _, body) = browser.post("/api/auth/verify-otp", json!({"email": "ada@example.com", "otp": code})).await;
+    let (status, _, body) = browser
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "ada@example.com", "otp": code}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(browser.get("/api/user/me").await.0, StatusCode::OK);
 
     let mut replay = Client::new(&app);
-    let (status, _, _) = replay.post("/api/auth/verify-otp", json!({"email": "ada@example.com", "otp": code})).await;
+    let (status, _, _) = replay
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "ada@example.com", "otp": code}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
 }
 
@@ -206,21 +278,49 @@ async fn a_sign_in_code_dies_after_five_wrong_guesses(pool: PgPool) {
     let mut client = Client::new(&app);
     register(&mut client, "ada@example.com").await;
     sign_in(&mut client, "ada@example.com").await;
-    client.post("/api/user/enabled-2fa", json!({"is_Enabled": true})).await;
+    client
+        .post("/api/user/enabled-2fa", json!({"is_Enabled": true}))
+        .await;
 
     let mut browser = Client::new(&app);
     browser.ip = "198.51.100.1";
-    browser.post("/api/auth/login", json!({"email": "ada@example.com", "password": PASSWORD})).await;
+    browser
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
     let email = queued_emails(&app.state.pool).await.pop().unwrap();
-    let code: String = email.text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_string();
+    let code: String = email
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 0..5 {
         // Different IPs, so this is the code's own limit and not the per-IP one.
-        browser.ip = ["198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5", "198.51.100.6"][i];
-        browser.post("/api/auth/verify-otp", json!({"email": "ada@example.com", "otp": wrong})).await;
+        browser.ip = [
+            "198.51.100.2",
+            "198.51.100.3",
+            "198.51.100.4",
+            "198.51.100.5",
+            "198.51.100.6",
+        ][i];
+        browser
+            .post(
+                "/api/auth/verify-otp",
+                json!({"email": "ada@example.com", "otp": wrong}),
+            )
+            .await;
     }
     browser.ip = "198.51.100.7";
-    let (status, _, _) = browser.post("/api/auth/verify-otp", json!({"email": "ada@example.com", "otp": code})).await;
+    let (status, _, _) = browser
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "ada@example.com", "otp": code}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -233,39 +333,77 @@ async fn forgot_password_answers_the_same_and_the_link_works_once(pool: PgPool) 
     sign_in(&mut other_session, "ada@example.com").await;
 
     let mut anon = Client::new(&app);
-    let (s1, _, known) = anon.post("/api/auth/forgot-password", json!({"email": "ada@example.com"})).await;
+    let (s1, _, known) = anon
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
     anon.ip = "198.51.100.20";
-    let (s2, _, unknown) = anon.post("/api/auth/forgot-password", json!({"email": "nobody@example.com"})).await;
+    let (s2, _, unknown) = anon
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "nobody@example.com"}),
+        )
+        .await;
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
     assert_eq!(known, unknown);
-    assert_eq!(known["message"], "If the email exists, a reset link has been sent");
+    assert_eq!(
+        known["message"],
+        "If the email exists, a reset link has been sent"
+    );
 
     let token = last_link_token(&app.state.pool, "ada@example.com", "Reset").await;
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM one_time_codes WHERE code_hash = $1")
-        .bind(&token)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM one_time_codes WHERE code_hash = $1")
+            .bind(&token)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!(stored, 0, "the token itself is never stored");
 
-    let (status, _, body) = anon.post("/api/auth/reset-password", json!({"token": token, "password": "password"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "weak password refused: {body}");
     let (status, _, body) = anon
-        .post("/api/auth/reset-password", json!({"token": token, "password": "brand new passphrase"}))
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "password"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "weak password refused: {body}"
+    );
+    let (status, _, body) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "brand new passphrase"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _, _) = anon
-        .post("/api/auth/reset-password", json!({"token": token, "password": "another passphrase"}))
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "another passphrase"}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "single use");
 
-    assert_eq!(other_session.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED, "sessions end");
+    assert_eq!(
+        other_session.get("/api/user/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "sessions end"
+    );
     let emails = queued_emails(&app.state.pool).await;
-    assert!(emails.iter().any(|e| e.subject.contains("password was changed")));
+    assert!(emails
+        .iter()
+        .any(|e| e.subject.contains("password was changed")));
 
     let mut fresh = Client::new(&app);
     let (status, _, _) = fresh
-        .post("/api/auth/login", json!({"email": "ada@example.com", "password": "brand new passphrase"}))
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": "brand new passphrase"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -274,13 +412,26 @@ async fn forgot_password_answers_the_same_and_the_link_works_once(pool: PgPool) 
 async fn reset_requests_are_limited_to_three_an_hour_per_email(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut anon = Client::new(&app);
-    for (i, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].iter().enumerate() {
+    for (i, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+        .iter()
+        .enumerate()
+    {
         anon.ip = ip;
-        let (status, _, _) = anon.post("/api/auth/forgot-password", json!({"email": "ada@example.com"})).await;
+        let (status, _, _) = anon
+            .post(
+                "/api/auth/forgot-password",
+                json!({"email": "ada@example.com"}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "request {i}");
     }
     anon.ip = "198.51.100.4";
-    let (status, headers, _) = anon.post("/api/auth/forgot-password", json!({"email": "ada@example.com"})).await;
+    let (status, headers, _) = anon
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(headers.contains_key("retry-after"));
 }
@@ -309,17 +460,26 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others(pool: PgPo
     sign_in(&mut elsewhere, "ada@example.com").await;
 
     let (status, _, body) = here
-        .post("/api/user/change-password", json!({"current_password": "wrong one", "new_password": "brand new passphrase"}))
+        .post(
+            "/api/user/change-password",
+            json!({"current_password": "wrong one", "new_password": "brand new passphrase"}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"]["current_password"].is_array());
 
     let (status, _, body) = here
-        .post("/api/user/change-password", json!({"current_password": PASSWORD, "new_password": "brand new passphrase"}))
+        .post(
+            "/api/user/change-password",
+            json!({"current_password": PASSWORD, "new_password": "brand new passphrase"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(here.get("/api/user/me").await.0, StatusCode::OK);
-    assert_eq!(elsewhere.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        elsewhere.get("/api/user/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -328,13 +488,23 @@ async fn the_confirmation_link_verifies_the_email_once(pool: PgPool) {
     let mut client = Client::new(&app);
     register(&mut client, "ada@example.com").await;
     sign_in(&mut client, "ada@example.com").await;
-    assert_eq!(client.get("/api/user/me").await.2["data"]["user"]["email_verified"], false);
+    assert_eq!(
+        client.get("/api/user/me").await.2["data"]["user"]["email_verified"],
+        false
+    );
 
     let token = last_link_token(&app.state.pool, "ada@example.com", "Confirm").await;
-    let (status, _, _) = client.post("/api/auth/verify-email", json!({"token": token})).await;
+    let (status, _, _) = client
+        .post("/api/auth/verify-email", json!({"token": token}))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(client.get("/api/user/me").await.2["data"]["user"]["email_verified"], true);
-    let (status, _, _) = client.post("/api/auth/verify-email", json!({"token": token})).await;
+    assert_eq!(
+        client.get("/api/user/me").await.2["data"]["user"]["email_verified"],
+        true
+    );
+    let (status, _, _) = client
+        .post("/api/auth/verify-email", json!({"token": token}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -346,13 +516,21 @@ async fn profile_changes_are_validated_and_saved(pool: PgPool) {
     sign_in(&mut client, "ada@example.com").await;
 
     let (status, _, body) = client
-        .request("PATCH", "/api/user/me", Some(json!({"timezone": "Nowhere/City", "digest_hour": 24})))
+        .request(
+            "PATCH",
+            "/api/user/me",
+            Some(json!({"timezone": "Nowhere/City", "digest_hour": 24})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"]["timezone"].is_array() && body["errors"]["digest_hour"].is_array());
 
     let (status, _, body) = client
-        .request("PATCH", "/api/user/me", Some(json!({"name": "Countess Ada", "timezone": "Asia/Kolkata", "digest_hour": 7})))
+        .request(
+            "PATCH",
+            "/api/user/me",
+            Some(json!({"name": "Countess Ada", "timezone": "Asia/Kolkata", "digest_hour": 7})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let user = &body["data"]["user"];

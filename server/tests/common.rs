@@ -39,11 +39,16 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
 
 impl TestApp {
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.router.clone().oneshot(request).await.expect("infallible")
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible")
     }
 
     pub async fn get(&self, uri: &str) -> Response<Body> {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 }
 
@@ -67,7 +72,11 @@ pub struct Client<'a> {
 
 impl<'a> Client<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Self { app, cookie: None, ip: "203.0.113.7" }
+        Self {
+            app,
+            cookie: None,
+            ip: "203.0.113.7",
+        }
     }
 
     pub async fn request(
@@ -75,7 +84,11 @@ impl<'a> Client<'a> {
         method: &str,
         uri: &str,
         body: Option<serde_json::Value>,
-    ) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    ) -> (
+        axum::http::StatusCode,
+        axum::http::HeaderMap,
+        serde_json::Value,
+    ) {
         let mut builder = Request::builder()
             .method(method)
             .uri(uri)
@@ -106,11 +119,26 @@ impl<'a> Client<'a> {
         (status, headers, json)
     }
 
-    pub async fn post(&mut self, uri: &str, body: serde_json::Value) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    pub async fn post(
+        &mut self,
+        uri: &str,
+        body: serde_json::Value,
+    ) -> (
+        axum::http::StatusCode,
+        axum::http::HeaderMap,
+        serde_json::Value,
+    ) {
         self.request("POST", uri, Some(body)).await
     }
 
-    pub async fn get(&mut self, uri: &str) -> (axum::http::StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    pub async fn get(
+        &mut self,
+        uri: &str,
+    ) -> (
+        axum::http::StatusCode,
+        axum::http::HeaderMap,
+        serde_json::Value,
+    ) {
         self.request("GET", uri, None).await
     }
 }
@@ -163,7 +191,10 @@ pub async fn register(client: &mut Client<'_>, email: &str) -> serde_json::Value
 
 pub async fn sign_in(client: &mut Client<'_>, email: &str) {
     let (status, _, body) = client
-        .post("/api/auth/login", serde_json::json!({"email": email, "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            serde_json::json!({"email": email, "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
 }

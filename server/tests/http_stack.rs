@@ -71,20 +71,33 @@ async fn responses_carry_security_headers_with_a_fresh_nonce(pool: PgPool) {
     let (a, b) = (csp(&first), csp(&second));
     assert!(a.contains("script-src 'self' 'nonce-"));
     assert!(a.contains("frame-ancestors 'none'"));
-    assert!(!a.contains("'unsafe-inline' 'wasm") && !a.contains("script-src 'self' 'unsafe-inline'"));
+    assert!(
+        !a.contains("'unsafe-inline' 'wasm") && !a.contains("script-src 'self' 'unsafe-inline'")
+    );
     assert_ne!(a, b, "each response gets its own nonce");
     let h = first.headers();
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert_eq!(h[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
-    assert!(h.contains_key(header::STRICT_TRANSPORT_SECURITY), "HSTS outside development");
+    assert_eq!(
+        h[header::REFERRER_POLICY],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(
+        h.contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "HSTS outside development"
+    );
     assert!(h.contains_key("x-request-id"));
 }
 
 #[sqlx::test(migrations = false)]
 async fn development_sends_no_hsts(pool: PgPool) {
-    let app = spawn_app_with(pool, |c| c.app_env = spacedly_server::config::AppEnv::Development).await;
+    let app = spawn_app_with(pool, |c| {
+        c.app_env = spacedly_server::config::AppEnv::Development
+    })
+    .await;
     let response = app.get("/health").await;
-    assert!(!response.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
+    assert!(!response
+        .headers()
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
 }
 
 #[sqlx::test(migrations = false)]
@@ -118,7 +131,10 @@ async fn unsafe_request_from_a_foreign_origin_is_403(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn allow_listed_origin_gets_cors_and_passes_the_origin_check(pool: PgPool) {
-    let app = spawn_app_with(pool, |c| c.allowed_origins = vec!["https://app.example".into()]).await;
+    let app = spawn_app_with(pool, |c| {
+        c.allowed_origins = vec!["https://app.example".into()]
+    })
+    .await;
     let preflight = app
         .send(
             Request::builder()
@@ -145,7 +161,9 @@ async fn allow_listed_origin_gets_cors_and_passes_the_origin_check(pool: PgPool)
                 .unwrap(),
         )
         .await;
-    assert!(!other.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    assert!(!other
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
 
     let post = app
         .send(
@@ -220,7 +238,10 @@ async fn metrics_need_the_token_and_report_routes_queue_and_pool(pool: PgPool) {
     let body = text(response).await;
     assert!(body.contains("http_requests_total"), "{body}");
     assert!(body.contains("route=\"/health\""), "{body}");
-    assert!(body.contains("http_request_duration_seconds_bucket"), "{body}");
+    assert!(
+        body.contains("http_request_duration_seconds_bucket"),
+        "{body}"
+    );
     assert!(body.contains("db_pool_connections"), "{body}");
 }
 

@@ -30,7 +30,11 @@ async fn sessions_round_trip_and_expired_ones_are_not_loaded(pool: PgPool) {
 
     let mut live = record(time::Duration::hours(1));
     store.create(&mut live).await.unwrap();
-    let loaded = store.load(&live.id).await.unwrap().expect("live session loads");
+    let loaded = store
+        .load(&live.id)
+        .await
+        .unwrap()
+        .expect("live session loads");
     assert_eq!(loaded.data["user"], "ada");
 
     let mut expired = record(time::Duration::seconds(-5));
@@ -66,13 +70,20 @@ async fn one_maintenance_job_per_tick_across_instances(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut a = app.state.pool.acquire().await.unwrap();
     let mut b = app.state.pool.acquire().await.unwrap();
-    assert!(jobs::enqueue_maintenance(&mut a, 1_700_000_000).await.unwrap());
-    assert!(!jobs::enqueue_maintenance(&mut b, 1_700_000_000).await.unwrap());
-    assert!(jobs::enqueue_maintenance(&mut b, 1_700_000_900).await.unwrap());
-    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'maintenance'")
-        .fetch_one(&app.state.pool)
+    assert!(jobs::enqueue_maintenance(&mut a, 1_700_000_000)
         .await
-        .unwrap();
+        .unwrap());
+    assert!(!jobs::enqueue_maintenance(&mut b, 1_700_000_000)
+        .await
+        .unwrap());
+    assert!(jobs::enqueue_maintenance(&mut b, 1_700_000_900)
+        .await
+        .unwrap());
+    let queued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'maintenance'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!(queued, 2);
 }
 
@@ -97,7 +108,12 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
 
     let shutdown = CancellationToken::new();
     let workers = tokio::spawn(jobs::run_workers(app.state.clone(), shutdown.clone()));
-    let outbox = app.state.mailer.outbox().expect("tests use the dev outbox").clone();
+    let outbox = app
+        .state
+        .mailer
+        .outbox()
+        .expect("tests use the dev outbox")
+        .clone();
     let mut sent = vec![];
     for _ in 0..100 {
         sent = outbox.list(10).await.unwrap();

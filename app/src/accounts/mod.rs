@@ -52,11 +52,15 @@ pub(crate) mod backend {
     pub async fn user() -> Result<Option<auth::User>, ServerFnError> {
         let state = state()?;
         let session = session().await?;
-        auth::session::current_user(&state, &session).await.map_err(internal)
+        auth::session::current_user(&state, &session)
+            .await
+            .map_err(internal)
     }
 
     pub async fn require_user() -> Result<auth::User, ServerFnError> {
-        user().await?.ok_or_else(|| ServerFnError::new("Please sign in to continue"))
+        user()
+            .await?
+            .ok_or_else(|| ServerFnError::new("Please sign in to continue"))
     }
 
     pub fn me(user: &auth::User) -> Me {
@@ -136,7 +140,11 @@ pub async fn login(
             auth::session::set_pending_2fa(&session, &user)
                 .await
                 .map_err(backend::internal)?;
-            let remember = if remember.is_some() { "&remember=1" } else { "" };
+            let remember = if remember.is_some() {
+                "&remember=1"
+            } else {
+                ""
+            };
             leptos_axum::redirect(&format!("/login/code?sent=1{remember}"));
             Ok(FormResult::success("We emailed you a sign-in code"))
         }
@@ -156,7 +164,10 @@ pub async fn pending_login() -> Result<Option<String>, ServerFnError> {
 }
 
 #[server(prefix = "/_sf", endpoint = "account/verify-code")]
-pub async fn verify_code(otp: String, remember: Option<String>) -> Result<FormResult, ServerFnError> {
+pub async fn verify_code(
+    otp: String,
+    remember: Option<String>,
+) -> Result<FormResult, ServerFnError> {
     use spacedly_server::auth;
     let state = backend::state()?;
     let session = backend::session().await?;
@@ -191,7 +202,10 @@ pub async fn resend_code() -> Result<FormResult, ServerFnError> {
         .await
         .map_err(backend::internal)?
     {
-        if !auth::resend_login_code(&state, &user).await.map_err(backend::internal)? {
+        if !auth::resend_login_code(&state, &user)
+            .await
+            .map_err(backend::internal)?
+        {
             return Ok(FormResult {
                 ok: false,
                 message: "A code was sent less than a minute ago; check your inbox".into(),
@@ -240,7 +254,9 @@ pub async fn forgot_password(email: String) -> Result<FormResult, ServerFnError>
 #[server(prefix = "/_sf", endpoint = "account/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<FormResult, ServerFnError> {
     let state = backend::state()?;
-    match spacedly_server::auth::reset_password(&state, &token, &password, backend::client_ip()).await {
+    match spacedly_server::auth::reset_password(&state, &token, &password, backend::client_ip())
+        .await
+    {
         Ok(_) => {
             spacedly_server::auth::session::sign_out(&backend::session().await?)
                 .await
@@ -256,7 +272,9 @@ pub async fn reset_password(token: String, password: String) -> Result<FormResul
 pub async fn verify_email(token: String) -> Result<FormResult, ServerFnError> {
     let state = backend::state()?;
     match spacedly_server::auth::verify_email(&state, &token).await {
-        Ok(_) => Ok(FormResult::success("Your email address is confirmed. Reminders will reach you.")),
+        Ok(_) => Ok(FormResult::success(
+            "Your email address is confirmed. Reminders will reach you.",
+        )),
         Err(e) => crate::forms::from_error(e),
     }
 }
@@ -277,7 +295,11 @@ pub async fn resend_verification() -> Result<FormResult, ServerFnError> {
 }
 
 #[server(prefix = "/_sf", endpoint = "account/profile")]
-pub async fn update_profile(name: String, timezone: String, digest_hour: String) -> Result<FormResult, ServerFnError> {
+pub async fn update_profile(
+    name: String,
+    timezone: String,
+    digest_hour: String,
+) -> Result<FormResult, ServerFnError> {
     let state = backend::state()?;
     let user = backend::require_user().await?;
     let digest_hour = match digest_hour.trim().parse::<i64>() {
@@ -286,7 +308,11 @@ pub async fn update_profile(name: String, timezone: String, digest_hour: String)
             return Ok(FormResult {
                 ok: false,
                 message: "Choose an hour from 0 to 23".into(),
-                fields: [("digest_hour".to_string(), "Choose an hour from 0 to 23".to_string())].into(),
+                fields: [(
+                    "digest_hour".to_string(),
+                    "Choose an hour from 0 to 23".to_string(),
+                )]
+                .into(),
             })
         }
     };
@@ -308,7 +334,13 @@ pub async fn set_two_factor(enabled: String) -> Result<FormResult, ServerFnError
     let enabled = match enabled.as_str() {
         "on" => true,
         "off" => false,
-        _ => return Ok(FormResult { ok: false, message: "Choose on or off".into(), ..Default::default() }),
+        _ => {
+            return Ok(FormResult {
+                ok: false,
+                message: "Choose on or off".into(),
+                ..Default::default()
+            })
+        }
     };
     match spacedly_server::auth::set_two_factor(&state, &user, enabled).await {
         Ok(_) => Ok(FormResult::success(if enabled {
@@ -321,15 +353,22 @@ pub async fn set_two_factor(enabled: String) -> Result<FormResult, ServerFnError
 }
 
 #[server(prefix = "/_sf", endpoint = "account/change-password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<FormResult, ServerFnError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<FormResult, ServerFnError> {
     let state = backend::state()?;
     let user = backend::require_user().await?;
-    match spacedly_server::auth::change_password(&state, &user, &current_password, &new_password).await {
+    match spacedly_server::auth::change_password(&state, &user, &current_password, &new_password)
+        .await
+    {
         Ok(user) => {
             spacedly_server::auth::session::refresh_version(&backend::session().await?, &user)
                 .await
                 .map_err(backend::internal)?;
-            Ok(FormResult::success("Password changed; your other sessions were signed out"))
+            Ok(FormResult::success(
+                "Password changed; your other sessions were signed out",
+            ))
         }
         Err(e) => crate::forms::from_error(e),
     }

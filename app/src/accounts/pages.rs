@@ -16,8 +16,9 @@ fn browser_time_zone() -> Signal<String> {
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
         {
-            let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-                .resolved_options();
+            let options =
+                js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                    .resolved_options();
             if let Ok(zone) = js_sys::Reflect::get(&options, &"timeZone".into()) {
                 if let Some(zone) = zone.as_string() {
                     set_tz.set(zone);

@@ -62,11 +62,20 @@ pub struct NavItem {
 /// The sections of the signed-in app. Each feature adds its page here.
 pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
     let mut items = vec![
-        NavItem { href: "/dashboard", label: "Dashboard" },
-        NavItem { href: "/settings", label: "Settings" },
+        NavItem {
+            href: "/dashboard",
+            label: "Dashboard",
+        },
+        NavItem {
+            href: "/settings",
+            label: "Settings",
+        },
     ];
     if dev_tools {
-        items.push(NavItem { href: "/dev/mailbox", label: "Mailbox" });
+        items.push(NavItem {
+            href: "/dev/mailbox",
+            label: "Mailbox",
+        });
     }
     items
 }

@@ -36,13 +36,15 @@ where
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
             Err(JsonRejection::JsonDataError(e)) => Err(AppError::BadRequest(e.body_text())),
-            Err(JsonRejection::JsonSyntaxError(_)) => {
-                Err(AppError::BadRequest("The request body is not valid JSON".into()))
-            }
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AppError::BadRequest(
+                "The request body is not valid JSON".into(),
+            )),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::PayloadTooLarge)
             }
-            Err(_) => Err(AppError::BadRequest("The request body could not be read".into())),
+            Err(_) => Err(AppError::BadRequest(
+                "The request body could not be read".into(),
+            )),
         }
     }
 }

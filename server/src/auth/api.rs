@@ -165,7 +165,10 @@ async fn forgot_password(
     ApiJson(body): ApiJson<EmailBody>,
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     super::forgot_password(&state, &body.email, ip).await?;
-    Ok(ok("If the email exists, a reset link has been sent", json!({})))
+    Ok(ok(
+        "If the email exists, a reset link has been sent",
+        json!({}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -184,7 +187,10 @@ async fn reset_password(
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     super::reset_password(&state, &body.token, &body.password, ip).await?;
     session::sign_out(&session).await?;
-    Ok(ok("Your password has been reset. Sign in with the new one.", json!({})))
+    Ok(ok(
+        "Your password has been reset. Sign in with the new one.",
+        json!({}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -198,7 +204,10 @@ async fn verify_email(
     ApiJson(body): ApiJson<TokenBody>,
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     let user = super::verify_email(&state, &body.token).await?;
-    Ok(ok("Your email address is confirmed", json!({"user": user.summary()})))
+    Ok(ok(
+        "Your email address is confirmed",
+        json!({"user": user.summary()}),
+    ))
 }
 
 async fn resend_verification(
@@ -234,7 +243,10 @@ async fn set_two_factor(
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     // Booleans only: "false" as a string must not switch anything on.
     let Some(enabled) = body.get("is_Enabled").and_then(serde_json::Value::as_bool) else {
-        return Err(AppError::validation("is_Enabled", "is_Enabled must be true or false"));
+        return Err(AppError::validation(
+            "is_Enabled",
+            "is_Enabled must be true or false",
+        ));
     };
     let user = super::set_two_factor(&state, &user, enabled).await?;
     let message = if enabled {
@@ -259,10 +271,14 @@ async fn change_password(
     session: Session,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
-    let user = super::change_password(&state, &user, &body.current_password, &body.new_password).await?;
+    let user =
+        super::change_password(&state, &user, &body.current_password, &body.new_password).await?;
     // Other sessions end; this one stays signed in.
     session::refresh_version(&session, &user).await?;
-    Ok(ok("Password changed; your other sessions were signed out", json!({})))
+    Ok(ok(
+        "Password changed; your other sessions were signed out",
+        json!({}),
+    ))
 }
 
 #[derive(Deserialize)]

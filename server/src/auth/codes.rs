@@ -119,10 +119,10 @@ pub async fn check_login_code(pool: &PgPool, user_id: Uuid, code: &str) -> sqlx:
 
 /// Removes codes that can no longer be used (maintenance).
 pub async fn purge_dead(pool: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM one_time_codes WHERE expires_at < now() - interval '1 day'",
+    Ok(
+        sqlx::query("DELETE FROM one_time_codes WHERE expires_at < now() - interval '1 day'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
     )
-    .execute(pool)
-    .await?
-    .rows_affected())
 }

@@ -75,11 +75,23 @@ async fn enqueue_mail(
     Ok(())
 }
 
-async fn send_verification(state: &AppState, conn: &mut PgConnection, user: &User) -> AppResult<()> {
+async fn send_verification(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user: &User,
+) -> AppResult<()> {
     let token = tokens::new_token();
     codes::issue(conn, user.id, Purpose::EmailVerify, &token, VERIFY_LINK_TTL).await?;
     let values = json!({"name": user.name, "link": link(state, "/verify-email", &token)});
-    enqueue_mail(state, conn, user, "verify_email", "Confirm your email address", values).await
+    enqueue_mail(
+        state,
+        conn,
+        user,
+        "verify_email",
+        "Confirm your email address",
+        values,
+    )
+    .await
 }
 
 /// Creates an account and sends the verification email.
@@ -93,7 +105,8 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: IpAddr) -> App
         Some(tz) => v.check("timezone", TimeZone::parse(tz)),
     };
     v.finish()?;
-    let (Some(name), Some(email), Some(password), Some(timezone)) = (name, email, password, timezone)
+    let (Some(name), Some(email), Some(password), Some(timezone)) =
+        (name, email, password, timezone)
     else {
         unreachable!("finish() fails when a field is missing")
     };
@@ -102,10 +115,20 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: IpAddr) -> App
     let hash = password::hash(password.expose().to_string()).await?;
 
     let mut tx = state.pool.begin().await?;
-    let user = match users::insert(&mut tx, name.as_str(), email.as_str(), Some(&hash), timezone.as_str()).await {
+    let user = match users::insert(
+        &mut tx,
+        name.as_str(),
+        email.as_str(),
+        Some(&hash),
+        timezone.as_str(),
+    )
+    .await
+    {
         Ok(user) => user,
         Err(e) if unique_violation(&e) => {
-            return Err(AppError::Conflict("An account with this email already exists".into()))
+            return Err(AppError::Conflict(
+                "An account with this email already exists".into(),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -127,7 +150,12 @@ fn login_key(email: &str, ip: IpAddr) -> String {
 }
 
 /// Checks an email and password. Every failure gets the same answer and takes the same time.
-pub async fn login(state: &AppState, email: &str, password: &str, ip: IpAddr) -> AppResult<LoginOutcome> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: IpAddr,
+) -> AppResult<LoginOutcome> {
     let email = email.trim().to_lowercase();
     let key = login_key(&email, ip);
     limits::check(&state.pool, limits::LOGIN_FAILURES, &key).await?;
@@ -161,7 +189,15 @@ async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
     let mut tx = state.pool.begin().await?;
     codes::issue(&mut tx, user.id, Purpose::LoginOtp, &code, LOGIN_CODE_TTL).await?;
     let values = json!({"name": user.name, "code": code});
-    enqueue_mail(state, &mut tx, user, "login_code", "Your Spacedly sign-in code", values).await?;
+    enqueue_mail(
+        state,
+        &mut tx,
+        user,
+        "login_code",
+        "Your Spacedly sign-in code",
+        values,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -179,12 +215,20 @@ pub async fn resend_login_code(state: &AppState, user: &User) -> AppResult<bool>
 }
 
 /// Finishes a 2FA sign-in. Wrong, used, expired and unknown all get the same answer.
-pub async fn verify_login_code(state: &AppState, email: &str, code: &str, ip: IpAddr) -> AppResult<User> {
+pub async fn verify_login_code(
+    state: &AppState,
+    email: &str,
+    code: &str,
+    ip: IpAddr,
+) -> AppResult<User> {
     let email = email.trim().to_lowercase();
     limits::hit(&state.pool, limits::OTP_CHECKS, &login_key(&email, ip)).await?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::validation("otp", "Enter the 6-digit code from the email"));
+        return Err(AppError::validation(
+            "otp",
+            "Enter the 6-digit code from the email",
+        ));
     }
     let Some(user) = users::find_by_email(&state.pool, &email).await? else {
         return Err(AppError::validation("otp", INVALID_CODE));
@@ -198,9 +242,11 @@ pub async fn verify_login_code(state: &AppState, email: &str, code: &str, ip: Ip
 /// Marks the address as verified. Unknown, used and expired links get the same answer.
 pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
-    let Some(user_id) = codes::consume_link(&mut tx, Purpose::EmailVerify, token.trim()).await? else {
+    let Some(user_id) = codes::consume_link(&mut tx, Purpose::EmailVerify, token.trim()).await?
+    else {
         return Err(AppError::BadRequest(
-            "This confirmation link is invalid or has expired; ask for a new one from the app".into(),
+            "This confirmation link is invalid or has expired; ask for a new one from the app"
+                .into(),
         ));
     };
     let user: User = sqlx::query_as(
@@ -216,7 +262,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
 /// Sends the verification link again, at most once a minute. False while the cooldown runs.
 pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<bool> {
     if user.email_verified {
-        return Err(AppError::BadRequest("Your email address is already confirmed".into()));
+        return Err(AppError::BadRequest(
+            "Your email address is already confirmed".into(),
+        ));
     }
     if let Some(last) = codes::last_issued(&state.pool, user.id, Purpose::EmailVerify).await? {
         if Utc::now() - last < RESEND_COOLDOWN {
@@ -239,9 +287,24 @@ pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppRe
     };
     let token = tokens::new_token();
     let mut tx = state.pool.begin().await?;
-    codes::issue(&mut tx, user.id, Purpose::PasswordReset, &token, RESET_LINK_TTL).await?;
+    codes::issue(
+        &mut tx,
+        user.id,
+        Purpose::PasswordReset,
+        &token,
+        RESET_LINK_TTL,
+    )
+    .await?;
     let values = json!({"name": user.name, "link": link(state, "/reset-password", &token)});
-    enqueue_mail(state, &mut tx, &user, "password_reset", "Reset your Spacedly password", values).await?;
+    enqueue_mail(
+        state,
+        &mut tx,
+        &user,
+        "password_reset",
+        "Reset your Spacedly password",
+        values,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -269,18 +332,32 @@ async fn replace_password(
         "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         "reset_link": page_url(state, "/forgot-password").to_string(),
     });
-    enqueue_mail(state, conn, &user, "password_changed", "Your Spacedly password was changed", values)
-        .await?;
+    enqueue_mail(
+        state,
+        conn,
+        &user,
+        "password_changed",
+        "Your Spacedly password was changed",
+        values,
+    )
+    .await?;
     Ok(user)
 }
 
 /// Sets a new password from a reset link; every session of the account ends.
-pub async fn reset_password(state: &AppState, token: &str, new_password: &str, ip: IpAddr) -> AppResult<User> {
-    let password = NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+    ip: IpAddr,
+) -> AppResult<User> {
+    let password =
+        NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
     limits::hit(&state.pool, limits::RESET_PER_IP, &ip.to_string()).await?;
     let hash = password::hash(password.expose().to_string()).await?;
     let mut tx = state.pool.begin().await?;
-    let Some(user_id) = codes::consume_link(&mut tx, Purpose::PasswordReset, token.trim()).await? else {
+    let Some(user_id) = codes::consume_link(&mut tx, Purpose::PasswordReset, token.trim()).await?
+    else {
         return Err(AppError::BadRequest(
             "This reset link is invalid or has expired; ask for a new one".into(),
         ));
@@ -293,16 +370,26 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str, i
 }
 
 /// Changes the password of a signed-in user who knows the current one.
-pub async fn change_password(state: &AppState, user: &User, current: &str, new_password: &str) -> AppResult<User> {
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    current: &str,
+    new_password: &str,
+) -> AppResult<User> {
     let mut v = Validator::default();
     let password = v.check("new_password", NewPassword::parse(new_password));
     v.finish()?;
     let password = password.expect("validated");
     if user.password_hash.is_none() {
-        return Err(AppError::BadRequest("Your account has no password yet; set one instead".into()));
+        return Err(AppError::BadRequest(
+            "Your account has no password yet; set one instead".into(),
+        ));
     }
     if !password::verify(current.to_string(), user.password_hash.clone()).await? {
-        return Err(AppError::validation("current_password", "The current password is not right"));
+        return Err(AppError::validation(
+            "current_password",
+            "The current password is not right",
+        ));
     }
     let hash = password::hash(password.expose().to_string()).await?;
     let mut tx = state.pool.begin().await?;
@@ -313,7 +400,8 @@ pub async fn change_password(state: &AppState, user: &User, current: &str, new_p
 
 /// Gives an account created through Google a password.
 pub async fn set_password(state: &AppState, user: &User, new_password: &str) -> AppResult<User> {
-    let password = NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
+    let password =
+        NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
     if user.password_hash.is_some() {
         return Err(AppError::BadRequest(
             "Your account already has a password; change it instead".into(),
@@ -359,7 +447,11 @@ pub struct ProfileChanges {
 }
 
 /// Updates the given settings; the others keep their value.
-pub async fn update_profile(state: &AppState, user: &User, changes: ProfileChanges) -> AppResult<User> {
+pub async fn update_profile(
+    state: &AppState,
+    user: &User,
+    changes: ProfileChanges,
+) -> AppResult<User> {
     let mut v = Validator::default();
     let name = changes
         .name

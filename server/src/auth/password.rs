@@ -73,12 +73,16 @@ mod tests {
         let b = hash("correct horse".into()).await.unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert_ne!(a, b);
-        assert!(verify("correct horse".into(), Some(a.clone())).await.unwrap());
+        assert!(verify("correct horse".into(), Some(a.clone()))
+            .await
+            .unwrap());
         assert!(!verify("Correct horse".into(), Some(a)).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_missing_account_never_verifies() {
-        assert!(!verify("an account that does not exist".into(), None).await.unwrap());
+        assert!(!verify("an account that does not exist".into(), None)
+            .await
+            .unwrap());
     }
 }

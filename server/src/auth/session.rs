@@ -28,10 +28,22 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
 /// Signs `user` in on this session, under a new session id (no fixation).
 pub async fn sign_in(session: &Session, user: &User, remember: bool) -> AppResult<()> {
     session.cycle_id().await.map_err(store_error)?;
-    session.remove_value(PENDING_2FA).await.map_err(store_error)?;
-    session.insert(USER_ID, user.id).await.map_err(store_error)?;
-    session.insert(VERSION, user.session_version).await.map_err(store_error)?;
-    session.insert(SIGNED_IN_AT, Utc::now()).await.map_err(store_error)?;
+    session
+        .remove_value(PENDING_2FA)
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(USER_ID, user.id)
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(VERSION, user.session_version)
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(SIGNED_IN_AT, Utc::now())
+        .await
+        .map_err(store_error)?;
     session.set_expiry(Some(if remember {
         Expiry::OnInactivity(REMEMBER_FOR)
     } else {
@@ -43,7 +55,10 @@ pub async fn sign_in(session: &Session, user: &User, remember: bool) -> AppResul
 /// Keeps this session valid after the account's session version changed on purpose (the user
 /// changed their own password here).
 pub async fn refresh_version(session: &Session, user: &User) -> AppResult<()> {
-    session.insert(VERSION, user.session_version).await.map_err(store_error)
+    session
+        .insert(VERSION, user.session_version)
+        .await
+        .map_err(store_error)
 }
 
 pub async fn sign_out(session: &Session) -> AppResult<()> {
@@ -51,11 +66,18 @@ pub async fn sign_out(session: &Session) -> AppResult<()> {
 }
 
 pub async fn set_pending_2fa(session: &Session, user: &User) -> AppResult<()> {
-    session.insert(PENDING_2FA, user.id).await.map_err(store_error)
+    session
+        .insert(PENDING_2FA, user.id)
+        .await
+        .map_err(store_error)
 }
 
 pub async fn pending_2fa(state: &AppState, session: &Session) -> AppResult<Option<User>> {
-    let Some(id) = session.get::<Uuid>(PENDING_2FA).await.map_err(store_error)? else {
+    let Some(id) = session
+        .get::<Uuid>(PENDING_2FA)
+        .await
+        .map_err(store_error)?
+    else {
         return Ok(None);
     };
     Ok(users::find_by_id(&state.pool, id).await?)
@@ -88,10 +110,16 @@ pub struct CurrentUser(pub User);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         // A request that carries a bearer token is authenticated by that token alone, never by
         // a cookie riding along (the origin check does not apply to token requests).
-        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
             return Err(AppError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)

@@ -89,7 +89,8 @@ impl NewPassword {
         if raw.len() > PASSWORD_MAX {
             return Err(format!("Use at most {PASSWORD_MAX} characters"));
         }
-        if COMMON_PASSWORDS.contains(raw) || COMMON_PASSWORDS.contains(raw.to_lowercase().as_str()) {
+        if COMMON_PASSWORDS.contains(raw) || COMMON_PASSWORDS.contains(raw.to_lowercase().as_str())
+        {
             return Err("This password is too common; choose one that is harder to guess".into());
         }
         Ok(Self(raw.to_string()))
@@ -132,7 +133,10 @@ impl Validator {
         match result {
             Ok(v) => Some(v),
             Err(message) => {
-                self.fields.entry(field.to_string()).or_default().push(message);
+                self.fields
+                    .entry(field.to_string())
+                    .or_default()
+                    .push(message);
                 None
             }
         }
@@ -162,7 +166,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
@@ -173,7 +180,14 @@ mod tests {
 
     #[test]
     fn invalid_emails_are_refused() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -203,7 +217,10 @@ mod tests {
 
     #[test]
     fn time_zones_come_from_the_iana_list() {
-        assert_eq!(TimeZone::parse("Europe/Paris").unwrap().as_str(), "Europe/Paris");
+        assert_eq!(
+            TimeZone::parse("Europe/Paris").unwrap().as_str(),
+            "Europe/Paris"
+        );
         assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 }

@@ -53,17 +53,44 @@ impl std::fmt::Debug for Mailer {
 
 /// Every template, embedded at compile time so the binary is self-contained.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("layout.html", include_str!("../../templates/email/layout.html")),
+    (
+        "layout.html",
+        include_str!("../../templates/email/layout.html"),
+    ),
     ("test.html", include_str!("../../templates/email/test.html")),
     ("test.txt", include_str!("../../templates/email/test.txt")),
-    ("verify_email.html", include_str!("../../templates/email/verify_email.html")),
-    ("verify_email.txt", include_str!("../../templates/email/verify_email.txt")),
-    ("login_code.html", include_str!("../../templates/email/login_code.html")),
-    ("login_code.txt", include_str!("../../templates/email/login_code.txt")),
-    ("password_reset.html", include_str!("../../templates/email/password_reset.html")),
-    ("password_reset.txt", include_str!("../../templates/email/password_reset.txt")),
-    ("password_changed.html", include_str!("../../templates/email/password_changed.html")),
-    ("password_changed.txt", include_str!("../../templates/email/password_changed.txt")),
+    (
+        "verify_email.html",
+        include_str!("../../templates/email/verify_email.html"),
+    ),
+    (
+        "verify_email.txt",
+        include_str!("../../templates/email/verify_email.txt"),
+    ),
+    (
+        "login_code.html",
+        include_str!("../../templates/email/login_code.html"),
+    ),
+    (
+        "login_code.txt",
+        include_str!("../../templates/email/login_code.txt"),
+    ),
+    (
+        "password_reset.html",
+        include_str!("../../templates/email/password_reset.html"),
+    ),
+    (
+        "password_reset.txt",
+        include_str!("../../templates/email/password_reset.txt"),
+    ),
+    (
+        "password_changed.html",
+        include_str!("../../templates/email/password_changed.html"),
+    ),
+    (
+        "password_changed.txt",
+        include_str!("../../templates/email/password_changed.txt"),
+    ),
 ];
 
 fn template_env() -> anyhow::Result<Environment<'static>> {
@@ -113,7 +140,8 @@ impl Mailer {
         subject: &str,
         values: impl Serialize,
     ) -> anyhow::Result<OutgoingEmail> {
-        let ctx = minijinja::context! { subject => subject, ..minijinja::Value::from_serialize(&values) };
+        let ctx =
+            minijinja::context! { subject => subject, ..minijinja::Value::from_serialize(&values) };
         let html = self
             .templates
             .get_template(&format!("{template}.html"))?
@@ -161,7 +189,9 @@ impl Mailer {
         let message = self.build(email)?;
         match &*self.transport {
             Transport::Smtp(smtp) => {
-                smtp.send(message).await.context("sending email over SMTP")?;
+                smtp.send(message)
+                    .await
+                    .context("sending email over SMTP")?;
             }
             Transport::Outbox(outbox) => {
                 outbox
@@ -206,7 +236,12 @@ mod tests {
         let mailer = mailer(dir.path());
         for name in ["first", "second"] {
             let email = mailer
-                .render("test", "ada@example.com", name, serde_json::json!({"name": name, "sent_at": "now", "note": null}))
+                .render(
+                    "test",
+                    "ada@example.com",
+                    name,
+                    serde_json::json!({"name": name, "sent_at": "now", "note": null}),
+                )
                 .unwrap();
             mailer.send(&email).await.unwrap();
         }

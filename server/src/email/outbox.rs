@@ -33,7 +33,12 @@ impl Outbox {
         Self { dir }
     }
 
-    pub async fn store(&self, from: &str, email: &OutgoingEmail, raw: &[u8]) -> anyhow::Result<Uuid> {
+    pub async fn store(
+        &self,
+        from: &str,
+        email: &OutgoingEmail,
+        raw: &[u8],
+    ) -> anyhow::Result<Uuid> {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .with_context(|| format!("creating {}", self.dir.display()))?;
@@ -68,12 +73,15 @@ impl Outbox {
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            match tokio::fs::read(&path).await.map(|b| serde_json::from_slice::<StoredEmail>(&b)) {
+            match tokio::fs::read(&path)
+                .await
+                .map(|b| serde_json::from_slice::<StoredEmail>(&b))
+            {
                 Ok(Ok(email)) => all.push(email),
                 _ => tracing::warn!(path = %path.display(), "skipping unreadable outbox file"),
             }
         }
-        all.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+        all.sort_by_key(|m| std::cmp::Reverse(m.sent_at));
         all.truncate(limit);
         Ok(all)
     }

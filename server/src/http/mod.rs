@@ -83,7 +83,10 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     }
     let body = crate::metrics::render(&state.pool).await;
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
         .into_response()
@@ -93,7 +96,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use sha2::{Digest, Sha256};
     // Comparing digests keeps the time independent of where the inputs differ and of their length.
     let (da, db) = (Sha256::digest(a), Sha256::digest(b));
-    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The cookie-signing key: 64 bytes derived from SECRET_KEY (at least 32 random characters).
@@ -133,7 +139,11 @@ async fn observe(mut request: Request, next: Next) -> Response {
         .0
         .get()
         .map(String::as_str)
-        .unwrap_or(if path.starts_with("/pkg/") { "/pkg/{file}" } else { "unmatched" });
+        .unwrap_or(if path.starts_with("/pkg/") {
+            "/pkg/{file}"
+        } else {
+            "unmatched"
+        });
     crate::metrics::record_request(
         method.as_str(),
         route,
@@ -147,7 +157,11 @@ async fn observe(mut request: Request, next: Next) -> Response {
 }
 
 /// Resolves the client IP once for the rate limiter and the handlers.
-async fn attach_client_ip(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn attach_client_ip(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     client_ip::attach(&mut request, state.config.trusted_proxies);
     next.run(request).await
 }
@@ -174,9 +188,10 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
         errors: None,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let body = serde_json::to_vec(&body).unwrap_or_default();
     Response::from_parts(parts, axum::body::Body::from(body))
 }
@@ -206,7 +221,13 @@ pub fn layers(router: Router, state: AppState) -> Router {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
             .max_age(Duration::from_secs(3600))
     });
@@ -223,9 +244,15 @@ pub fn layers(router: Router, state: AppState) -> Router {
     let router = router
         .route_layer(middleware::from_fn(note_route))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), security::require_same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::require_same_origin,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout));
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ));
     let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
@@ -237,10 +264,16 @@ pub fn layers(router: Router, state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(middleware::from_fn(observe))
             .layer(CatchPanicLayer::new())
-            .layer(middleware::from_fn_with_state(state.clone(), security::security_headers))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                security::security_headers,
+            ))
             .layer(middleware::from_fn(api_error_envelope))
             .layer(CompressionLayer::new())
-            .layer(middleware::from_fn_with_state(state.clone(), attach_client_ip))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                attach_client_ip,
+            ))
             .layer(governor),
     )
 }

@@ -71,7 +71,10 @@ pub async fn security_headers(
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn uses_bearer_token(headers: &HeaderMap) -> bool {
@@ -143,7 +146,10 @@ mod tests {
     fn h(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for (k, v) in pairs {
-            headers.insert(header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            headers.insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         headers
     }
@@ -152,7 +158,10 @@ mod tests {
 
     #[test]
     fn foreign_origin_post_is_refused() {
-        let headers = h(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")]);
+        let headers = h(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(!origin_allowed(&Method::POST, &headers, ME, &[]));
     }
 
@@ -160,22 +169,38 @@ mod tests {
     fn own_origin_and_allow_listed_origins_pass() {
         let own = h(&[("origin", ME), ("host", "127.0.0.1:3000")]);
         assert!(origin_allowed(&Method::POST, &own, ME, &[]));
-        let listed = h(&[("origin", "https://app.example"), ("host", "127.0.0.1:3000")]);
-        assert!(origin_allowed(&Method::DELETE, &listed, ME, &["https://app.example".into()]));
+        let listed = h(&[
+            ("origin", "https://app.example"),
+            ("host", "127.0.0.1:3000"),
+        ]);
+        assert!(origin_allowed(
+            &Method::DELETE,
+            &listed,
+            ME,
+            &["https://app.example".into()]
+        ));
     }
 
     #[test]
     fn cross_site_fetch_metadata_is_refused_without_origin() {
         let headers = h(&[("sec-fetch-site", "cross-site")]);
         assert!(!origin_allowed(&Method::PUT, &headers, ME, &[]));
-        assert!(origin_allowed(&Method::PUT, &h(&[("sec-fetch-site", "same-origin")]), ME, &[]));
+        assert!(origin_allowed(
+            &Method::PUT,
+            &h(&[("sec-fetch-site", "same-origin")]),
+            ME,
+            &[]
+        ));
     }
 
     #[test]
     fn safe_methods_and_bearer_tokens_are_not_checked() {
         let foreign = h(&[("origin", "https://evil.example")]);
         assert!(origin_allowed(&Method::GET, &foreign, ME, &[]));
-        let bearer = h(&[("origin", "https://evil.example"), ("authorization", "Bearer abc")]);
+        let bearer = h(&[
+            ("origin", "https://evil.example"),
+            ("authorization", "Bearer abc"),
+        ]);
         assert!(origin_allowed(&Method::POST, &bearer, ME, &[]));
     }
 

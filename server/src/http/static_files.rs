@@ -18,9 +18,5 @@ pub fn assets(
         "no-cache"
     };
     SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache))
-        .layer(
-            ServeDir::new(dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
+        .layer(ServeDir::new(dir).precompressed_br().precompressed_gzip())
 }

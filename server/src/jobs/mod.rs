@@ -78,7 +78,9 @@ pub async fn enqueue_maintenance(conn: &mut PgConnection, tick: u64) -> anyhow::
         .build();
     match push_tasks(conn, MAINTENANCE_QUEUE, vec![task]).await {
         Ok(()) => Ok(true),
-        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e)))
+            if e.is_unique_violation() =>
+        {
             Ok(false)
         }
         Err(e) => Err(anyhow::Error::new(e).context("enqueueing maintenance")),
@@ -127,7 +129,10 @@ async fn maintenance(_job: Maintenance, state: Data<AppState>) -> Result<(), Box
     Ok(())
 }
 
-async fn maintenance_tick(tick: apalis_cron::Tick, state: Data<AppState>) -> Result<(), BoxDynError> {
+async fn maintenance_tick(
+    tick: apalis_cron::Tick,
+    state: Data<AppState>,
+) -> Result<(), BoxDynError> {
     let mut conn = state.pool.acquire().await?;
     enqueue_maintenance(&mut conn, tick.get_timestamp())
         .await
@@ -154,7 +159,8 @@ fn worker_name(queue: &str) -> String {
 
 /// Runs every worker until `shutdown` is cancelled, then lets running jobs finish (30 s at most).
 pub async fn run_workers(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let schedule = cron::Schedule::from_str(MAINTENANCE_SCHEDULE).context("maintenance schedule")?;
+    let schedule =
+        cron::Schedule::from_str(MAINTENANCE_SCHEDULE).context("maintenance schedule")?;
     let (s1, s2, s3) = (state.clone(), state.clone(), state.clone());
     tracing::info!("job workers started");
     Monitor::new()

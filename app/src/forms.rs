@@ -104,6 +104,9 @@ pub fn server_error_message(e: &ServerFnError) -> String {
 pub fn Field(
     #[prop(into)] name: String,
     #[prop(into)] label: String,
+    /// Defaults to `field-<name>`; set it when a page has two forms with the same field name.
+    #[prop(into, optional)]
+    id: Option<String>,
     #[prop(into, default = "text".to_string())] kind: String,
     #[prop(into, optional)] autocomplete: Option<String>,
     #[prop(into, optional)] value: Option<String>,
@@ -111,7 +114,7 @@ pub fn Field(
     #[prop(optional)] required: bool,
     #[prop(into)] result: Signal<Option<FormResult>>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let field = name.clone();

@@ -109,16 +109,16 @@ test('settings: profile changes are saved and validated', async ({ page }) => {
   await register(page, 'Emmy Noether', email);
   await page.goto('/settings');
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Name').fill('E');
+  await page.getByLabel('Name', { exact: true }).fill('E');
   await page.locator('section', { hasText: 'Profile' }).getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Your name needs at least 2 characters')).toBeVisible();
-  await page.getByLabel('Name').fill('Amalie Emmy Noether');
+  await page.getByLabel('Name', { exact: true }).fill('Amalie Emmy Noether');
   await page.getByLabel('Time zone').selectOption('Europe/Berlin');
   await page.getByLabel('Morning digest at').selectOption('7');
   await page.locator('section', { hasText: 'Profile' }).getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Settings saved')).toBeVisible();
   await page.reload();
-  await expect(page.getByLabel('Name')).toHaveValue('Amalie Emmy Noether');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Amalie Emmy Noether');
   await expect(page.getByLabel('Time zone')).toHaveValue('Europe/Berlin');
   await expect(page.getByLabel('Morning digest at')).toHaveValue('7');
 });
@@ -139,4 +139,44 @@ test('the account pages have no serious accessibility violation', async ({ page 
     const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.map((v) => `${url}: ${v.id} ${v.help}`)).toEqual([]);
   }
+});
+
+test('API tokens: create, use from a script, revoke', async ({ page, request }) => {
+  await register(page, 'Token User', uniqueEmail('token'));
+  await page.goto('/settings');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Token name').fill('backup script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = await page.getByLabel('Your new token').inputValue();
+  expect(secret).toMatch(/^spd_/);
+  await expect(page.getByRole('cell', { name: 'backup script', exact: true })).toBeVisible();
+
+  const me = await request.get('/api/user/me', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).data.user.name).toBe('Token User');
+
+  await page.getByRole('button', { name: 'Revoke backup script' }).click();
+  await expect(page.getByText('Token revoked')).toBeVisible();
+  const after = await request.get('/api/user/me', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(after.status()).toBe(401);
+});
+
+test('delete the account with its password', async ({ page }) => {
+  const email = uniqueEmail('gone');
+  await register(page, 'Short Lived', email);
+  await page.goto('/settings');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const data = page.locator('section', { hasText: 'Your data' });
+  const download = page.waitForEvent('download');
+  await data.getByRole('link', { name: 'Download my data (JSON)' }).click();
+  expect((await download).suggestedFilename()).toBe('spacedly-export.json');
+
+  await data.getByLabel('Current password').fill('not my password');
+  await data.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(data.getByText('Enter your current password to delete the account')).toBeVisible();
+  await data.getByLabel('Current password').fill(PASSWORD);
+  await data.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.getByText('Your account and all its data were deleted')).toBeVisible();
+  await signIn(page, email);
+  await expect(page.getByText('Invalid email or password')).toBeVisible();
 });

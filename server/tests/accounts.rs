@@ -553,3 +553,140 @@ async fn malformed_json_gets_the_envelope(pool: PgPool) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(common::json(response).await["success"], false);
 }
+
+#[sqlx::test(migrations = false)]
+async fn personal_access_tokens_authenticate_the_api_until_revoked(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut web = Client::new(&app);
+    register(&mut web, "ada@example.com").await;
+    sign_in(&mut web, "ada@example.com").await;
+
+    let (status, _, body) = web.post("/api/tokens", json!({"name": ""})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["errors"]["name"].is_array());
+
+    let (status, _, body) = web
+        .post(
+            "/api/tokens",
+            json!({"name": "backup script", "expiresInDays": 30}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let secret = body["data"]["secret"].as_str().unwrap().to_string();
+    let id = body["data"]["token"]["id"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("spd_"));
+    assert!(body["data"]["token"]["expiresAt"].is_string());
+
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE token_hash = $1")
+        .bind(&secret)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "only the hash is stored");
+
+    let mut script = Client::new(&app);
+    script.bearer = Some(secret.clone());
+    let (status, _, me) = script.get("/api/user/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["data"]["user"]["email"], "ada@example.com");
+
+    let (_, _, list) = web.get("/api/tokens").await;
+    let listed = list["data"]["tokens"].to_string();
+    assert!(listed.contains("backup script") && !listed.contains(&secret));
+    assert!(list["data"]["tokens"][0]["lastUsedAt"].is_string());
+
+    // Another user cannot see or revoke it.
+    let mut eve = Client::new(&app);
+    eve.ip = "198.51.100.66";
+    register(&mut eve, "eve@example.com").await;
+    sign_in(&mut eve, "eve@example.com").await;
+    let (status, _, _) = eve
+        .request("DELETE", &format!("/api/tokens/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(script.get("/api/user/me").await.0, StatusCode::OK);
+
+    let (status, _, _) = web
+        .request("DELETE", &format!("/api/tokens/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(script.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_bearer_header_never_falls_back_to_the_cookie(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    sign_in(&mut client, "ada@example.com").await;
+    client.bearer = Some("spd_not-a-real-token".into());
+    assert_eq!(client.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = false)]
+async fn export_downloads_the_users_data(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    sign_in(&mut client, "ada@example.com").await;
+    client.post("/api/tokens", json!({"name": "cli"})).await;
+    let (status, headers, body) = client.get("/api/user/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert_eq!(body["data"]["user"]["email"], "ada@example.com");
+    assert_eq!(body["data"]["apiTokens"][0]["name"], "cli");
+    assert!(
+        !body.to_string().contains("argon2"),
+        "no password hash in the export"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn deleting_the_account_needs_the_password_and_removes_everything(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    sign_in(&mut client, "ada@example.com").await;
+    client.post("/api/tokens", json!({"name": "cli"})).await;
+
+    let (status, _, body) = client
+        .request(
+            "DELETE",
+            "/api/user/me",
+            Some(json!({"password": "not it"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["errors"]["password"].is_array());
+    let (status, _, _) = client.request("DELETE", "/api/user/me", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, _, _) = client
+        .request(
+            "DELETE",
+            "/api/user/me",
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(client.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
+    for table in ["users", "api_tokens", "one_time_codes"] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&app.state.pool)
+                .await
+                .unwrap();
+        assert_eq!(n, 0, "{table} emptied");
+    }
+    let mut again = Client::new(&app);
+    let (status, _, _) = again
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

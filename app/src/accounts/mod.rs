@@ -373,3 +373,102 @@ pub async fn change_password(
         Err(e) => crate::forms::from_error(e),
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub result: FormResult,
+    /// Shown once, right after creation.
+    pub secret: Option<String>,
+}
+
+#[server(prefix = "/_sf", endpoint = "account/tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    let day = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d").to_string();
+    let tokens = spacedly_server::auth::api_tokens::list(&state.pool, &user)
+        .await
+        .map_err(backend::internal)?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id.to_string(),
+            name: t.name,
+            prefix: t.prefix,
+            created: day(t.created_at),
+            last_used: t.last_used_at.map(day),
+            expires: t.expires_at.map(day),
+        })
+        .collect())
+}
+
+#[server(prefix = "/_sf", endpoint = "account/tokens/create")]
+pub async fn create_token(
+    name: String,
+    expires_in_days: String,
+) -> Result<TokenCreated, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    let days = match expires_in_days.trim() {
+        "" | "never" => None,
+        d => d.parse::<i64>().ok(),
+    };
+    match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await {
+        Ok(created) => Ok(TokenCreated {
+            result: FormResult::success("Token created. Copy it now: it will not be shown again."),
+            secret: Some(created.secret),
+        }),
+        Err(e) => Ok(TokenCreated {
+            result: crate::forms::from_error(e)?,
+            secret: None,
+        }),
+    }
+}
+
+#[server(prefix = "/_sf", endpoint = "account/tokens/revoke")]
+pub async fn revoke_token(id: String) -> Result<FormResult, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    let Ok(id) = id.parse() else {
+        return Ok(FormResult {
+            ok: false,
+            message: "Not found".into(),
+            ..Default::default()
+        });
+    };
+    match spacedly_server::auth::api_tokens::revoke(&state.pool, &user, id).await {
+        Ok(()) => Ok(FormResult::success("Token revoked")),
+        Err(e) => crate::forms::from_error(e),
+    }
+}
+
+#[server(prefix = "/_sf", endpoint = "account/delete")]
+pub async fn delete_account(password: Option<String>) -> Result<FormResult, ServerFnError> {
+    use spacedly_server::auth;
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    let session = backend::session().await?;
+    let signed_in_at = auth::session::signed_in_at(&session)
+        .await
+        .map_err(backend::internal)?;
+    match auth::delete_account(&state, &user, password.as_deref(), signed_in_at).await {
+        Ok(()) => {
+            auth::session::sign_out(&session)
+                .await
+                .map_err(backend::internal)?;
+            leptos_axum::redirect("/?account=deleted");
+            Ok(FormResult::success("Your account was deleted"))
+        }
+        Err(e) => crate::forms::from_error(e),
+    }
+}

@@ -327,11 +327,123 @@ fn SettingsForms(me: Me) -> impl IntoView {
                 <button class="button" type="submit" disabled=move || password.pending().get()>"Change password"</button>
             </ActionForm>
         </section>
+        <ApiTokens />
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Sessions"</h2>
             <p class="muted">"Lost a device? Sign out of Spacedly everywhere, this browser included."</p>
             <ActionForm action=logout_all>
                 <button class="button button--danger" type="submit">"Sign out everywhere"</button>
+            </ActionForm>
+        </section>
+        <YourData has_password=me.has_password />
+    }
+}
+
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let created = create.value();
+    let create_result = Signal::derive(move || {
+        created.get().map(|r| match r {
+            Ok(t) => t.result,
+            Err(e) => crate::forms::FormResult {
+                ok: false,
+                message: crate::forms::server_error_message(&e),
+                ..Default::default()
+            },
+        })
+    });
+    let secret = move || created.get().and_then(|r| r.ok()).and_then(|t| t.secret);
+    let revoked = latest(revoke.value());
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    view! {
+        <section class="panel" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p class="muted">"Scripts and apps use these with " <code>"Authorization: Bearer …"</code> " to call the Spacedly API as you."</p>
+            <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <FormMessage result=create_result />
+                {move || secret().map(|s| view! {
+                    <div class="secret">
+                        <label for="new-token">"Your new token"</label>
+                        <input id="new-token" class="secret__value" readonly=true value=s />
+                    </div>
+                })}
+                <Field name="name" id="token-name" label="Token name" hint="What will use it, e.g. “backup script”." required=true result=create_result />
+                <div class="field">
+                    <label for="field-expires_in_days">"Expires"</label>
+                    <select id="field-expires_in_days" name="expires_in_days">
+                        <option value="30">"In 30 days"</option>
+                        <option value="90" selected=true>"In 90 days"</option>
+                        <option value="365">"In a year"</option>
+                        <option value="never">"Never"</option>
+                    </select>
+                </div>
+                <button class="button" type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            </ActionForm>
+            <FormMessage result=revoked />
+            <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="table tokens">
+                                <caption class="visually-hidden">"Your API tokens"</caption>
+                                <thead><tr>
+                                    <th scope="col">"Name"</th><th scope="col">"Starts with"</th>
+                                    <th scope="col">"Last used"</th><th scope="col">"Expires"</th>
+                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| {
+                                        let label = format!("Revoke {}", t.name);
+                                        view! {
+                                            <tr>
+                                                <td>{t.name.clone()}</td>
+                                                <td><code>{t.prefix}"…"</code></td>
+                                                <td>{t.last_used.unwrap_or_else(|| "Never".into())}</td>
+                                                <td>{t.expires.unwrap_or_else(|| "Never".into())}</td>
+                                                <td>
+                                                    <ActionForm action=revoke>
+                                                        <input type="hidden" name="id" value=t.id />
+                                                        <button class="button button--small button--danger" type="submit" aria-label=label>"Revoke"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{crate::forms::server_error_message(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn YourData(has_password: bool) -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    let result = latest(delete.value());
+    view! {
+        <section class="panel" aria-labelledby="data-title">
+            <h2 id="data-title">"Your data"</h2>
+            <p><a class="button" href="/api/user/export" download="spacedly-export.json">"Download my data (JSON)"</a></p>
+            <h3>"Delete my account"</h3>
+            <p class="muted">"This removes your account and everything in it, files included. It cannot be undone."</p>
+            <ActionForm action=delete attr:class="form" attr:novalidate=true>
+                <FormMessage result=result />
+                {if has_password {
+                    view! { <Field name="password" id="delete-password" label="Current password" kind="password" autocomplete="current-password" required=true result=result /> }.into_any()
+                } else {
+                    view! { <p class="muted">"Your account has no password: you need to have signed in within the last 10 minutes."</p> }.into_any()
+                }}
+                <button class="button button--danger" type="submit" disabled=move || delete.pending().get()>"Delete my account"</button>
             </ActionForm>
         </section>
     }

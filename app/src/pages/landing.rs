@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::layout::PublicLayout;
 
@@ -49,15 +50,26 @@ pub fn Landing() -> impl IntoView {
             }
         })
         .collect_view();
+    let query = use_query_map();
+    let deleted = move || query.read().get("account").as_deref() == Some("deleted");
     view! {
         <Title text="Remember what you learn" />
         <PublicLayout>
+            <Show when=deleted>
+                <p class="container notice notice--ok" role="status">
+                    "Your account and all its data were deleted. Thank you for using Spacedly."
+                </p>
+            </Show>
             <section class="hero">
                 <div class="container hero__inner">
                     <h1 class="hero__title">"Remember what you learn."</h1>
                     <p class="hero__lead">
                         "Spacedly is a task manager for people who learn. Add a topic or a task; "
                         "Spacedly decides when you should revisit it, reminds you, and shows how consistent you are."
+                    </p>
+                    <p class="hero__actions">
+                        <a class="button button--primary" href="/register">"Start learning"</a>
+                        <a class="button" href="/login">"Sign in"</a>
                     </p>
                     <div class="hero__review" aria-label="Example review">
                         <p class="hero__review-q">"How well did you remember “Fourier series”?"</p>

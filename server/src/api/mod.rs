@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/auth", crate::auth::api::auth_router())
         .nest("/user", crate::auth::api::user_router())
+        .nest("/tokens", crate::auth::api::tokens_router())
         .fallback(not_found)
 }
 

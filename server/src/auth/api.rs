@@ -1,8 +1,10 @@
 //! /api/auth and /api/user (paths and fields of API.md).
 
 use axum::{
-    extract::State,
-    routing::{get, post},
+    extract::{Path, State},
+    http::header,
+    response::IntoResponse,
+    routing::{delete, get, post},
     Extension, Json, Router,
 };
 use serde::Deserialize;
@@ -31,9 +33,16 @@ pub fn auth_router() -> Router<AppState> {
         .route("/resend-verification", post(resend_verification))
 }
 
+pub fn tokens_router() -> Router<AppState> {
+    Router::new()
+        .route("/", post(create_token).get(list_tokens))
+        .route("/{id}", delete(revoke_token))
+}
+
 pub fn user_router() -> Router<AppState> {
     Router::new()
-        .route("/me", get(me).patch(update_me))
+        .route("/me", get(me).patch(update_me).delete(delete_me))
+        .route("/export", get(export))
         .route("/enabled-2fa", post(set_two_factor))
         .route("/change-password", post(change_password))
         .route("/set-password", post(set_password))
@@ -294,4 +303,86 @@ async fn set_password(
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     let user = super::set_password(&state, &user, &body.password).await?;
     Ok(ok("Password set", json!({"user": user.profile()})))
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    password: Option<String>,
+}
+
+async fn delete_me(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    body: axum::body::Bytes,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    // The body is optional: accounts without a password send none.
+    let password = if body.is_empty() {
+        None
+    } else {
+        serde_json::from_slice::<DeleteBody>(&body)
+            .map_err(|_| AppError::BadRequest("The request body is not valid JSON".into()))?
+            .password
+    };
+    let signed_in_at = session::signed_in_at(&session).await?;
+    super::delete_account(&state, &user, password.as_deref(), signed_in_at).await?;
+    session::sign_out(&session).await?;
+    Ok(ok("Your account and all its data were deleted", json!({})))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<impl IntoResponse> {
+    let data = super::export(&state, &user).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"spacedly-export.json\"",
+        )],
+        ok("Your data", data),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CreateTokenBody {
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "expiresInDays")]
+    expires_in_days: Option<i64>,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<CreateTokenBody>,
+) -> AppResult<impl IntoResponse> {
+    let created =
+        super::api_tokens::create(&state.pool, &user, &body.name, body.expires_in_days).await?;
+    Ok(created_response(created))
+}
+
+fn created_response(new: super::api_tokens::CreatedToken) -> impl IntoResponse {
+    created(
+        "Token created. Copy it now: it will not be shown again.",
+        json!({"token": new.token, "secret": new.secret}),
+    )
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let tokens = super::api_tokens::list(&state.pool, &user).await?;
+    Ok(ok("Your API tokens", json!({"tokens": tokens})))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let id = id.parse().map_err(|_| AppError::NotFound)?;
+    super::api_tokens::revoke(&state.pool, &user, id).await?;
+    Ok(ok("Token revoked", json!({})))
 }

@@ -3,6 +3,7 @@
 //! functions here, so the two cannot disagree.
 
 pub mod api;
+pub mod api_tokens;
 pub mod codes;
 pub mod password;
 pub mod session;
@@ -483,4 +484,53 @@ pub async fn update_profile(
     .bind(digest_hour)
     .fetch_one(&state.pool)
     .await?)
+}
+
+/// Everything stored about the user, for "download my data".
+pub async fn export(state: &AppState, user: &User) -> AppResult<serde_json::Value> {
+    let tokens = api_tokens::list(&state.pool, user).await?;
+    Ok(json!({
+        "exportedAt": Utc::now(),
+        "user": user.profile(),
+        "apiTokens": tokens,
+    }))
+}
+
+/// How recent a sign-in must be to delete an account that has no password.
+pub const RECENT_SIGN_IN: Duration = Duration::minutes(10);
+
+/// Deletes the account and everything it owns. Needs the password, or (for accounts without
+/// one) a sign-in within the last ten minutes.
+pub async fn delete_account(
+    state: &AppState,
+    user: &User,
+    password: Option<&str>,
+    signed_in_at: Option<chrono::DateTime<Utc>>,
+) -> AppResult<()> {
+    match &user.password_hash {
+        Some(_) => {
+            let given = password.unwrap_or_default().to_string();
+            if given.is_empty() || !password::verify(given, user.password_hash.clone()).await? {
+                return Err(AppError::validation(
+                    "password",
+                    "Enter your current password to delete the account",
+                ));
+            }
+        }
+        None => {
+            let recent = signed_in_at.is_some_and(|at| Utc::now() - at < RECENT_SIGN_IN);
+            if !recent {
+                return Err(AppError::Forbidden(
+                    "For your safety, sign in again before deleting your account".into(),
+                ));
+            }
+        }
+    }
+    // Rows the user owns go with it (ON DELETE CASCADE); files are removed by their features.
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(user.id)
+        .execute(&state.pool)
+        .await?;
+    tracing::info!(user_id = %user.id, "account deleted");
+    Ok(())
 }

@@ -116,11 +116,20 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         // A request that carries a bearer token is authenticated by that token alone, never by
         // a cookie riding along (the origin check does not apply to token requests).
-        if parts
-            .headers
-            .contains_key(axum::http::header::AUTHORIZATION)
-        {
-            return Err(AppError::Unauthorized);
+        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let secret = value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(AppError::Unauthorized)?;
+            return super::api_tokens::authenticate(&state.pool, secret)
+                .await?
+                .map(CurrentUser)
+                .ok_or(AppError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)
             .await

@@ -68,6 +68,7 @@ pub struct Client<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
     pub ip: &'static str,
+    pub bearer: Option<String>,
 }
 
 impl<'a> Client<'a> {
@@ -76,6 +77,7 @@ impl<'a> Client<'a> {
             app,
             cookie: None,
             ip: "203.0.113.7",
+            bearer: None,
         }
     }
 
@@ -95,6 +97,9 @@ impl<'a> Client<'a> {
             .header("x-forwarded-for", self.ip);
         if let Some(cookie) = &self.cookie {
             builder = builder.header("cookie", cookie);
+        }
+        if let Some(token) = &self.bearer {
+            builder = builder.header("authorization", format!("Bearer {token}"));
         }
         let request = match body {
             Some(json) => builder

@@ -1,0 +1,124 @@
+//! Personal access tokens: created by a signed-in user, shown once, stored as a SHA-256 hash,
+//! and accepted as `Authorization: Bearer <token>` by the API.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{tokens, User};
+use crate::error::{AppError, AppResult};
+
+/// Tokens start with this, so they are recognisable in configs and by secret scanners.
+pub const PREFIX: &str = "spd_";
+/// A user may keep this many tokens at once.
+pub const MAX_TOKENS: i64 = 50;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new token and its secret, which is never shown again.
+pub struct CreatedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+pub async fn create(
+    pool: &PgPool,
+    user: &User,
+    name: &str,
+    expires_in_days: Option<i64>,
+) -> AppResult<CreatedToken> {
+    let name = name.trim();
+    let mut v = super::types::Validator::default();
+    v.check(
+        "name",
+        if name.is_empty() || name.chars().count() > 100 {
+            Err("Give the token a name of 1 to 100 characters".to_string())
+        } else {
+            Ok(())
+        },
+    );
+    v.check(
+        "expiresInDays",
+        match expires_in_days {
+            Some(d) if !(1..=3650).contains(&d) => {
+                Err("Expiry must be between 1 and 3650 days".to_string())
+            }
+            _ => Ok(()),
+        },
+    );
+    v.finish()?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE user_id = $1")
+        .bind(user.id)
+        .fetch_one(pool)
+        .await?;
+    if count >= MAX_TOKENS {
+        return Err(AppError::Conflict(format!(
+            "You already have {MAX_TOKENS} tokens; revoke one first"
+        )));
+    }
+    let secret = format!("{PREFIX}{}", tokens::new_token());
+    let token: ApiToken = sqlx::query_as(
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
+         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 day')
+         RETURNING id, name, prefix, created_at, last_used_at, expires_at",
+    )
+    .bind(user.id)
+    .bind(name)
+    .bind(tokens::sha256_hex(&secret))
+    .bind(&secret[..PREFIX.len() + 6])
+    .bind(expires_in_days.map(|d| d as f64))
+    .fetch_one(pool)
+    .await?;
+    Ok(CreatedToken { token, secret })
+}
+
+pub async fn list(pool: &PgPool, user: &User) -> AppResult<Vec<ApiToken>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens
+         WHERE user_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(user.id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Revokes one of the user's tokens; another user's id is simply not found.
+pub async fn revoke(pool: &PgPool, user: &User, id: Uuid) -> AppResult<()> {
+    let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user.id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// The user a live token belongs to (and notes its use).
+pub async fn authenticate(pool: &PgPool, secret: &str) -> AppResult<Option<User>> {
+    if !secret.starts_with(PREFIX) || secret.len() > 200 {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(
+        "WITH t AS (
+             UPDATE api_tokens SET last_used_at = now()
+             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > now())
+             RETURNING user_id
+         )
+         SELECT users.* FROM users JOIN t ON users.id = t.user_id",
+    )
+    .bind(tokens::sha256_hex(secret))
+    .fetch_optional(pool)
+    .await?)
+}

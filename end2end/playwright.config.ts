@@ -5,6 +5,9 @@ import path from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const root = path.resolve(__dirname, '..');
+// A real OpenID Connect provider on this machine stands in for Google.
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3300);
+const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -31,7 +34,18 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [
+  {
+    command: 'node oidc/provider.mjs',
+    url: `${oidcIssuer}/.well-known/openid-configuration`,
+    cwd: __dirname,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { OIDC_PORT: String(oidcPort), E2E_PORT: String(port), PATH: process.env.PATH ?? '' },
+  },
+  {
     command: process.env.SPACEDLY_BIN ?? path.join(root, 'target/release/spacedly'),
     url: `${baseURL}/health`,
     cwd: root,
@@ -54,6 +68,12 @@ export default defineConfig({
       RATE_LIMIT_BURST: '5000',
       RUST_LOG: 'warn,spacedly_server=info',
       PATH: process.env.PATH ?? '',
+      GOOGLE_CLIENT_ID: 'spacedly-test',
+      GOOGLE_CLIENT_SECRET: 'spacedly-test-secret',
+      OIDC_ISSUER: oidcIssuer,
+      OIDC_AUTH_URL: `${oidcIssuer}/auth`,
+      OIDC_TOKEN_URL: `${oidcIssuer}/token`,
     },
   },
+  ],
 });

@@ -17,7 +17,7 @@ test('sign up, confirm the email, sign out and back in', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Welcome, Ada Lovelace' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Email confirmation' })).toHaveCount(0);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(/\/login/);
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login/);
@@ -29,7 +29,7 @@ test('sign up, confirm the email, sign out and back in', async ({ page }) => {
 test('sign-up shows field errors and a taken email', async ({ page }) => {
   const email = uniqueEmail('taken');
   await register(page, 'First User', email);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   await page.goto('/register');
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
@@ -81,7 +81,7 @@ test('two-factor sign-in with an emailed code', async ({ page, browser }) => {
 test('forgot password: reset by email link, then sign in with the new one', async ({ page }) => {
   const email = uniqueEmail('alan');
   await register(page, 'Alan Turing', email);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   await page.goto('/forgot-password');
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');

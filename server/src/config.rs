@@ -58,6 +58,45 @@ pub struct Config {
     /// Run the job workers inside `serve` (a `worker` process can take them instead).
     pub run_workers_in_serve: bool,
     pub log_format: LogFormat,
+    /// Sign-in with Google (or any OpenID Connect provider); `None` when not configured.
+    pub google: Option<OidcConfig>,
+}
+
+/// An OpenID Connect provider used for "Sign in with Google". Google is the preset; tests point
+/// the same settings at a local provider.
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub issuer: String,
+    pub auth_url: String,
+    pub token_url: String,
+    pub redirect_url: String,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("client_id", &self.client_id)
+            .field("issuer", &self.issuer)
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("redirect_url", &self.redirect_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token endpoint is trusted through TLS (we read the ID token straight from it), so it
+/// must be https, or plain http on this machine only (a local test provider).
+fn check_token_url(url: &str) -> anyhow::Result<()> {
+    let parsed =
+        url::Url::parse(url).with_context(|| format!("OIDC_TOKEN_URL={url:?} is not a URL"))?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
+        Ok(())
+    } else {
+        bail!("OIDC_TOKEN_URL must use https (plain http is accepted for 127.0.0.1 only)")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +249,35 @@ impl Config {
             None => LogFormat::Pretty,
         };
 
+        let google = match (env.get("GOOGLE_CLIENT_ID"), env.get("GOOGLE_CLIENT_SECRET")) {
+            (Some(client_id), Some(client_secret)) => {
+                let token_url = env
+                    .get("OIDC_TOKEN_URL")
+                    .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into());
+                check_token_url(&token_url)?;
+                let mut callback = public_url.clone();
+                callback.set_path("/api/auth/google/callback");
+                Some(OidcConfig {
+                    client_id,
+                    client_secret,
+                    issuer: env
+                        .get("OIDC_ISSUER")
+                        .unwrap_or_else(|| "https://accounts.google.com".into()),
+                    auth_url: env
+                        .get("OIDC_AUTH_URL")
+                        .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
+                    token_url,
+                    redirect_url: env
+                        .get("OIDC_REDIRECT_URL")
+                        .unwrap_or_else(|| callback.to_string()),
+                })
+            }
+            (None, None) => None,
+            _ => bail!("set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither"),
+        };
+
         Ok(Self {
+            google,
             app_env,
             bind_addr,
             public_url,
@@ -281,6 +348,7 @@ impl Config {
             global_rate_burst: 10_000,
             run_workers_in_serve: false,
             log_format: LogFormat::Pretty,
+            google: None,
         }
     }
 }
@@ -374,6 +442,33 @@ mod tests {
         assert_eq!(first.secret_key, second.secret_key);
         assert!(first.uses_dev_mailbox());
         assert!(!first.cookie_secure);
+    }
+
+    #[test]
+    fn google_needs_both_credentials_and_a_trusted_token_url() {
+        let with = |extra: &[(&str, &str)]| production(extra);
+        assert!(with(&[("GOOGLE_CLIENT_ID", "id")]).is_err());
+        let google = with(&[("GOOGLE_CLIENT_ID", "id"), ("GOOGLE_CLIENT_SECRET", "s")])
+            .unwrap()
+            .google
+            .unwrap();
+        assert_eq!(google.issuer, "https://accounts.google.com");
+        assert_eq!(
+            google.redirect_url,
+            "https://spacedly.example/api/auth/google/callback"
+        );
+        assert!(with(&[
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "s"),
+            ("OIDC_TOKEN_URL", "http://idp.example/token")
+        ])
+        .is_err());
+        assert!(with(&[
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "s"),
+            ("OIDC_TOKEN_URL", "http://127.0.0.1:3300/token")
+        ])
+        .is_ok());
     }
 
     #[test]

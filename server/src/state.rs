@@ -12,15 +12,22 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub mailer: Mailer,
+    /// Sign-in with Google, when configured.
+    pub google: Option<Arc<crate::auth::google::Google>>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(&config)?;
+        let google = match &config.google {
+            Some(oidc) => Some(Arc::new(crate::auth::google::Google::new(oidc)?)),
+            None => None,
+        };
         Ok(Self {
             pool,
             config: Arc::new(config),
             mailer,
+            google,
         })
     }
 }

@@ -472,3 +472,35 @@ pub async fn delete_account(password: Option<String>) -> Result<FormResult, Serv
         Err(e) => crate::forms::from_error(e),
     }
 }
+
+/// Which sign-in options this server offers.
+#[server(prefix = "/_sf", endpoint = "account/options")]
+pub async fn sign_in_options() -> Result<bool, ServerFnError> {
+    Ok(backend::state()?.google.is_some())
+}
+
+#[server(prefix = "/_sf", endpoint = "account/set-password")]
+pub async fn set_password(password: String) -> Result<FormResult, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    match spacedly_server::auth::set_password(&state, &user, &password).await {
+        Ok(_) => Ok(FormResult::success(
+            "Password set: you can now also sign in with your email",
+        )),
+        Err(e) => crate::forms::from_error(e),
+    }
+}
+
+/// The message for `/login?error=<code>`.
+pub fn login_error_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "google_auth_failed" => "Google sign-in failed. Please try again.",
+        "google_email_unverified" => {
+            "Google has not verified that email address, so we did not link it to the Spacedly \
+             account that uses it. Sign in with your password instead."
+        }
+        "google_cancelled" => "Google sign-in was cancelled.",
+        "google_unavailable" => "Sign-in with Google is not set up on this server.",
+        _ => return None,
+    })
+}

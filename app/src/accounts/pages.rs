@@ -79,10 +79,29 @@ pub fn LoginPage() -> impl IntoView {
         }
     };
     let next = move || query.read().get("next");
+    let error = move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|e| login_error_message(&e))
+    };
+    let google = Resource::new(|| (), |_| sign_in_options());
     view! {
         <Title text="Sign in" />
         <AuthCard title="Sign in">
             {move || notice().map(|n| view! { <p class="notice notice--ok" role="status">{n}</p> })}
+            {move || error().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}
+            <Suspense>
+                {move || Suspend::new(async move {
+                    google.await.ok().filter(|on| *on).map(|_| view! {
+                        // rel=external: a full navigation to the server, not a client-side route.
+                        <a class="button button--block button--google" href="/api/auth/google" rel="external">
+                            "Continue with Google"
+                        </a>
+                        <p class="divider"><span>"or with your email"</span></p>
+                    })
+                })}
+            </Suspense>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <FormMessage result=result />
                 <Field name="email" label="Email" kind="email" autocomplete="username" required=true result=result />
@@ -320,7 +339,8 @@ fn SettingsForms(me: Me) -> impl IntoView {
         </section>
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">"Password"</h2>
-            <ActionForm action=password attr:class="form" attr:novalidate=true>
+            {if me.has_password { ().into_any() } else { view! { <SetPasswordForm /> }.into_any() }}
+            <ActionForm action=password attr:class="form" attr:novalidate=true attr:hidden=!me.has_password>
                 <FormMessage result=password_result />
                 <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" required=true result=password_result />
                 <Field name="new_password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters. Your other sessions will be signed out." required=true result=password_result />
@@ -336,6 +356,20 @@ fn SettingsForms(me: Me) -> impl IntoView {
             </ActionForm>
         </section>
         <YourData has_password=me.has_password />
+    }
+}
+
+#[component]
+fn SetPasswordForm() -> impl IntoView {
+    let action = ServerAction::<SetPassword>::new();
+    let result = latest(action.value());
+    view! {
+        <p class="muted">"You sign in with Google. Set a password to also sign in with your email."</p>
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <FormMessage result=result />
+            <Field name="password" id="set-password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters." required=true result=result />
+            <button class="button" type="submit" disabled=move || action.pending().get()>"Set password"</button>
+        </ActionForm>
     }
 }
 

@@ -31,6 +31,51 @@ pub fn auth_router() -> Router<AppState> {
         .route("/reset-password", post(reset_password))
         .route("/verify-email", post(verify_email))
         .route("/resend-verification", post(resend_verification))
+        .route("/google", get(google_start))
+        .route("/google/callback", get(google_callback))
+}
+
+async fn google_start(State(state): State<AppState>, session: Session) -> axum::response::Response {
+    match super::google::start(&state, &session).await {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(AppError::NotFound) => {
+            axum::response::Redirect::to("/login?error=google_unavailable").into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn google_callback(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
+) -> axum::response::Response {
+    let outcome = super::google::finish(
+        &state,
+        &session,
+        query.code.as_deref(),
+        query.state.as_deref(),
+        query.error.as_deref(),
+    )
+    .await;
+    let target = match outcome {
+        Ok(user) => match session::sign_in(&session, &user, true).await {
+            Ok(()) => "/dashboard".to_string(),
+            Err(e) => {
+                tracing::error!(error = ?e, "could not start the session");
+                "/login?error=google_auth_failed".to_string()
+            }
+        },
+        Err(failure) => format!("/login?error={}", failure.code()),
+    };
+    axum::response::Redirect::to(&target).into_response()
 }
 
 pub fn tokens_router() -> Router<AppState> {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_tokens;
 pub mod codes;
+pub mod google;
 pub mod password;
 pub mod session;
 pub mod tokens;

@@ -40,7 +40,7 @@ build:
 e2e:
 	bash scripts/db.sh start
 	bash scripts/db.sh reset spacedly_e2e
-	rm -rf .data/e2e
+	rm -rf .data/e2e .data/e2e-dev .data/e2e-smtp
 	cd end2end && E2E_PORT=$(E2E_PORT) \
 	  E2E_DATABASE_URL="$$(bash ../scripts/db.sh url spacedly_e2e)" \
 	  SPACEDLY_BIN=$(CURDIR)/$(BIN) npx playwright test

@@ -67,6 +67,12 @@ if $need_test; then
   if ! command -v brotli >/dev/null; then
     apt_install brotli
   fi
+  if [ ! -x .tools/venv/bin/python ] || ! .tools/venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    log "installing the SMTP test server (PyPI aiosmtpd) into .tools/venv"
+    mkdir -p .tools
+    python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "installing the end-to-end test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

@@ -2,14 +2,14 @@ import { expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { PASSWORD, codeIn, linkIn, readMail, register, signIn, test, uniqueEmail } from './helpers';
 
-test('sign up, confirm the email, sign out and back in', async ({ page }) => {
+test('sign up, confirm by the emailed link, turn on 2FA, sign in with the emailed code', async ({ page }) => {
   const email = uniqueEmail('ada');
   await register(page, 'Ada Lovelace', email);
   await expect(page.getByRole('heading', { name: 'Welcome, Ada Lovelace' })).toBeVisible();
   const banner = page.getByRole('region', { name: 'Email confirmation' });
   await expect(banner).toBeVisible();
 
-  const mail = await readMail(page, email, /Confirm your email/);
+  const mail = await readMail(email, /Confirm your email/);
   await page.goto(linkIn(mail));
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await expect(page.getByText('Your email address is confirmed')).toBeVisible();
@@ -24,6 +24,42 @@ test('sign up, confirm the email, sign out and back in', async ({ page }) => {
 
   await signIn(page, email.toUpperCase());
   await expect(page).toHaveURL(/\/dashboard$/);
+
+  await page.goto('/settings');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('radio', { name: 'On' }).check();
+  await page.locator('section', { hasText: 'Two-factor sign-in' }).getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Two-factor sign-in is on')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/login\/code/);
+  const code = codeIn(await readMail(email, /sign-in code/));
+  await page.getByLabel('Sign-in code').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('sign-up and sign-in still work as plain forms', async ({ page }) => {
+    const email = uniqueEmail('nojs');
+    await page.goto('/register');
+    await page.getByLabel('Name').fill('Plain Form');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByRole('heading', { name: 'Welcome, Plain Form' })).toBeVisible();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+  });
 });
 
 test('sign-up shows field errors and a taken email', async ({ page }) => {
@@ -68,7 +104,7 @@ test('two-factor sign-in with an emailed code', async ({ page, browser }) => {
   await signIn(phone, email);
   await expect(phone).toHaveURL(/\/login\/code/);
   await expect(phone.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
-  const mail = await readMail(page, email, /sign-in code/);
+  const mail = await readMail(email, /sign-in code/);
   await phone.getByLabel('Sign-in code').fill('000000' === codeIn(mail) ? '111111' : '000000');
   await phone.getByRole('button', { name: 'Sign in' }).click();
   await expect(phone.getByText('The code is wrong or has expired')).toBeVisible();
@@ -89,7 +125,7 @@ test('forgot password: reset by email link, then sign in with the new one', asyn
   await page.getByRole('button', { name: 'Send the link' }).click();
   await expect(page.getByText('If the email exists, a reset link has been sent')).toBeVisible();
 
-  const mail = await readMail(page, email, /Reset your Spacedly password/);
+  const mail = await readMail(email, /Reset your Spacedly password/);
   await page.goto(linkIn(mail));
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('New password').fill('an entirely new passphrase');
@@ -101,7 +137,7 @@ test('forgot password: reset by email link, then sign in with the new one', asyn
   await expect(page.getByText('Invalid email or password')).toBeVisible();
   await signIn(page, email, 'an entirely new passphrase');
   await expect(page).toHaveURL(/\/dashboard$/);
-  await readMail(page, email, /password was changed/);
+  await readMail(email, /password was changed/);
 });
 
 test('settings: profile changes are saved and validated', async ({ page }) => {

@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { devMailboxURL } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -109,30 +110,8 @@ test('hashed assets are cached for good and compressed', async ({ page, request 
   expect(asset.headers()['content-encoding']).toBe('br');
 });
 
-test('the dev mailbox lists and shows sent email', async ({ page }) => {
-  const to = `e2e-${Date.now()}@example.com`;
-  execFileSync(process.env.SPACEDLY_BIN ?? path.join(root, 'target/release/spacedly'), ['send-test-email', '--to', to], {
-    cwd: root,
-    env: {
-      ...process.env,
-      APP_ENV: 'development',
-      DATABASE_URL: process.env.E2E_DATABASE_URL ?? '',
-      DATA_DIR: path.join(root, '.data/e2e'),
-    },
-  });
-  await page.goto('/dev/mailbox');
-  await expect(page.getByRole('heading', { name: 'Dev mailbox' })).toBeVisible();
-  const row = page.getByRole('row').filter({ hasText: to });
-  await expect(row).toBeVisible();
-  await row.getByRole('link', { name: 'Spacedly test email' }).click();
-  await expect(page.getByRole('heading', { name: 'Spacedly test email', level: 1 })).toBeVisible();
-  await expect(page.locator('pre.mail-text')).toContainText('Email delivery works');
-  const frame = page.frameLocator('iframe.mail-frame');
-  await expect(frame.getByRole('heading', { name: 'Email delivery works' })).toBeVisible();
-});
-
 test('every page has no serious or critical accessibility violation', async ({ page }) => {
-  for (const url of ['/', '/no/such/page', '/dev/mailbox']) {
+  for (const url of ['/', '/no/such/page']) {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.goto(url);
@@ -142,4 +121,43 @@ test('every page has no serious or critical accessibility violation', async ({ p
       expect(bad.map((v) => `${url} (${scheme}): ${v.id} ${v.help} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
     }
   }
+});
+
+test.describe('development mailbox (the instance without SMTP)', () => {
+  test.use({ baseURL: devMailboxURL });
+
+  test('the dev mailbox lists and shows sent email', async ({ page }) => {
+    const to = `e2e-${Date.now()}@example.com`;
+    execFileSync(process.env.SPACEDLY_BIN ?? path.join(root, 'target/release/spacedly'), ['send-test-email', '--to', to], {
+      cwd: root,
+      env: {
+        ...process.env,
+        APP_ENV: 'development',
+        DATABASE_URL: process.env.E2E_DATABASE_URL ?? '',
+        DATA_DIR: path.join(root, '.data/e2e-dev'),
+      },
+    });
+    await page.goto('/dev/mailbox');
+    await expect(page.getByRole('heading', { name: 'Dev mailbox' })).toBeVisible();
+    const row = page.getByRole('row').filter({ hasText: to });
+    await expect(row).toBeVisible();
+    await row.getByRole('link', { name: 'Spacedly test email' }).click();
+    await expect(page.getByRole('heading', { name: 'Spacedly test email', level: 1 })).toBeVisible();
+    await expect(page.locator('pre.mail-text')).toContainText('Email delivery works');
+    const frame = page.frameLocator('iframe.mail-frame');
+    await expect(frame.getByRole('heading', { name: 'Email delivery works' })).toBeVisible();
+  });
+
+  test('has no serious or critical accessibility violation', async ({ page }) => {
+    await page.goto('/dev/mailbox');
+    await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+    const results = await new AxeBuilder({ page }).analyze();
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id} ${v.help}`)).toEqual([]);
+  });
+});
+
+test('the development mailbox is not served when SMTP is configured', async ({ request }) => {
+  const response = await request.get('/dev/mailbox');
+  expect(response.status()).toBe(404);
 });

@@ -1,4 +1,6 @@
 import { Page, expect, test as base } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Each test is a different client: the server trusts one proxy hop in the end-to-end setup, so
@@ -12,6 +14,9 @@ export const test = base.extend({
   },
 });
 
+/** The second instance, without SMTP, whose mail goes to the development mailbox. */
+export const devMailboxURL = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}`;
+
 /** A unique address per test run, so tests never share an account. */
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
@@ -19,16 +24,20 @@ export function uniqueEmail(prefix: string): string {
 
 export const PASSWORD = 'a long $ecret <script>';
 
-/** Opens the newest dev-mailbox email to `to` whose subject matches, and returns its text body. */
-export async function readMail(page: Page, to: string, subject: RegExp): Promise<string> {
+/**
+ * The text of the newest email to `to` whose subject matches, as received by the test SMTP
+ * server (end2end/smtp/sink.py), waiting for it to arrive.
+ */
+export async function readMail(to: string, subject: RegExp): Promise<string> {
+  const dir = path.resolve(__dirname, '..', '..', '.data', 'e2e-smtp');
   let text = '';
   await expect(async () => {
-    await page.goto('/dev/mailbox');
-    const row = page.getByRole('row').filter({ hasText: to }).filter({ hasText: subject }).first();
-    await expect(row).toBeVisible({ timeout: 1000 });
-    await row.getByRole('link').click();
-    text = (await page.locator('pre.mail-text').textContent()) ?? '';
-    expect(text.length).toBeGreaterThan(0);
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse() : [];
+    const found = files
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { to: string[]; subject: string; text: string })
+      .find((m) => m.to.some((t) => t.toLowerCase() === to.toLowerCase()) && subject.test(m.subject));
+    expect(found, `an email to ${to} matching ${subject}`).toBeTruthy();
+    text = found!.text;
   }).toPass({ timeout: 20_000 });
   return text;
 }

@@ -690,3 +690,128 @@ async fn deleting_the_account_needs_the_password_and_removes_everything(pool: Pg
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_sixty_character_email_signs_in(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    let email = format!("{}@example.com", "a".repeat(48));
+    assert_eq!(email.len(), 60);
+    register(&mut client, &email).await;
+    sign_in(&mut client, &email).await;
+    assert_eq!(
+        client.get("/api/user/me").await.2["data"]["user"]["email"],
+        email.as_str()
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_expired_reset_link_is_refused(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    client
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
+    let token = last_link_token(&app.state.pool, "ada@example.com", "Reset").await;
+    sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'password_reset'")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let (status, _, body) = client
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("expired"));
+    sign_in(&mut client, "ada@example.com").await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_expired_sign_in_code_is_refused(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    sign_in(&mut client, "ada@example.com").await;
+    client
+        .post("/api/user/enabled-2fa", json!({"is_Enabled": true}))
+        .await;
+    let mut browser = Client::new(&app);
+    browser.ip = "198.51.100.31";
+    browser
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let email = queued_emails(&app.state.pool).await.pop().unwrap();
+    let code: String = email
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'login_otp'")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let (status, _, _) = browser
+        .post(
+            "/api/auth/verify-otp",
+            json!({"email": "ada@example.com", "otp": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+fn claims(sub: &str, email: &str, verified: bool) -> spacedly_server::auth::google::Claims {
+    serde_json::from_value(json!({
+        "iss": "https://accounts.google.com", "aud": "client", "exp": 0, "sub": sub,
+        "email": email, "email_verified": verified, "name": "Google Name"
+    }))
+    .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn google_identities_create_link_and_never_take_over_unverified(pool: PgPool) {
+    use spacedly_server::auth::google::link_or_create;
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+
+    // An unverified provider email cannot claim the existing account.
+    let refused = link_or_create(&app.state, &claims("evil-1", "ADA@example.com", false)).await;
+    assert!(matches!(
+        refused,
+        Err(spacedly_server::AppError::Conflict(_))
+    ));
+    let identities: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_identities")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(identities, 0);
+
+    // A verified one links to it (and confirms the email).
+    let linked = link_or_create(&app.state, &claims("google-1", "ada@example.com", true))
+        .await
+        .unwrap();
+    assert_eq!(linked.name, "Ada Lovelace");
+    assert!(linked.email_verified && linked.has_password());
+    let again = link_or_create(&app.state, &claims("google-1", "changed@example.com", true))
+        .await
+        .unwrap();
+    assert_eq!(again.id, linked.id, "the subject decides, not the email");
+
+    // A new person gets a new account without a password.
+    let created = link_or_create(&app.state, &claims("google-2", "grace@example.com", true))
+        .await
+        .unwrap();
+    assert_ne!(created.id, linked.id);
+    assert_eq!(created.name, "Google Name");
+    assert_eq!(created.auth_provider(), "google");
+}

@@ -295,7 +295,7 @@ fn display_name(claims: &Claims, email: &str) -> String {
 
 /// The account for these claims: already linked, linked now to the account with the same
 /// (verified) email, or created. An unverified email never takes over an existing account.
-async fn link_or_create(state: &AppState, claims: &Claims) -> AppResult<User> {
+pub async fn link_or_create(state: &AppState, claims: &Claims) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
     let linked: Option<User> = sqlx::query_as(
         "SELECT users.* FROM users JOIN oauth_identities i ON i.user_id = users.id

@@ -32,11 +32,20 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Time password hashing as sign-in does it (for `make bench`).
+    #[command(hide = true)]
+    BenchArgon2 {
+        #[arg(long, default_value_t = 20)]
+        iterations: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::BenchArgon2 { iterations }) = cli.command {
+        return bench_argon2(iterations).await;
+    }
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
 
@@ -54,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
             let shutdown = shutdown_token();
             jobs::run_workers(state, shutdown).await
         }
+        Command::BenchArgon2 { .. } => unreachable!("handled before connecting"),
         Command::SendTestEmail { to } => {
             let email = state.mailer.render(
                 "test",
@@ -70,6 +80,21 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Prints the median and p99 time of one argon2id hash, as `auth::password::hash` runs it.
+async fn bench_argon2(iterations: usize) -> anyhow::Result<()> {
+    let mut times = Vec::with_capacity(iterations);
+    for i in 0..iterations.max(1) {
+        let started = std::time::Instant::now();
+        spacedly_server::auth::password::hash(format!("benchmark password {i}")).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+    println!("argon2id m=19456 t=2 p=1: median {median:.1} ms, p99 {p99:.1} ms over {} hashes", times.len());
+    Ok(())
 }
 
 /// Cancelled on Ctrl-C or SIGTERM.

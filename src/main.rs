@@ -93,7 +93,10 @@ async fn bench_argon2(iterations: usize) -> anyhow::Result<()> {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
-    println!("argon2id m=19456 t=2 p=1: median {median:.1} ms, p99 {p99:.1} ms over {} hashes", times.len());
+    println!(
+        "argon2id m=19456 t=2 p=1: median {median:.1} ms, p99 {p99:.1} ms over {} hashes",
+        times.len()
+    );
     Ok(())
 }
 

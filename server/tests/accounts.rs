@@ -3,7 +3,10 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{last_link_token, queued_emails, register, sign_in, spawn_app, Client, PASSWORD};
+use common::{
+    last_link_token, last_sign_in_code, queued_emails, register, sign_in, spawn_app, Client,
+    PASSWORD,
+};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -219,14 +222,7 @@ async fn two_factor_sign_in_needs_the_emailed_code_once(pool: PgPool) {
         "not signed in before the code"
     );
 
-    let email = queued_emails(&app.state.pool).await.pop().unwrap();
-    assert!(email.subject.contains("sign-in code"));
-    let code: String = email
-        .text
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_string();
+    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
     let stored: String =
         sqlx::query_scalar("SELECT code_hash FROM one_time_codes WHERE purpose = 'login_otp'")
             .fetch_one(&app.state.pool)
@@ -290,13 +286,7 @@ async fn a_sign_in_code_dies_after_five_wrong_guesses(pool: PgPool) {
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .await;
-    let email = queued_emails(&app.state.pool).await.pop().unwrap();
-    let code: String = email
-        .text
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_string();
+    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 0..5 {
         // Different IPs, so this is the code's own limit and not the per-IP one.
@@ -749,13 +739,7 @@ async fn an_expired_sign_in_code_is_refused(pool: PgPool) {
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .await;
-    let email = queued_emails(&app.state.pool).await.pop().unwrap();
-    let code: String = email
-        .text
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_string();
+    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
     sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'login_otp'")
         .execute(&app.state.pool)
         .await

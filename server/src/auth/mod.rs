@@ -204,13 +204,17 @@ async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
     Ok(())
 }
 
+/// True unless a secret of this purpose went to the user less than `RESEND_COOLDOWN` ago.
+async fn cooldown_over(state: &AppState, user: &User, purpose: Purpose) -> AppResult<bool> {
+    let last = codes::last_issued(&state.pool, user.id, purpose).await?;
+    Ok(last.is_none_or(|at| Utc::now() - at >= RESEND_COOLDOWN))
+}
+
 /// Sends a fresh sign-in code to a user who already gave the right password, at most once a
 /// minute. Returns false when the cooldown is still running.
 pub async fn resend_login_code(state: &AppState, user: &User) -> AppResult<bool> {
-    if let Some(last) = codes::last_issued(&state.pool, user.id, Purpose::LoginOtp).await? {
-        if Utc::now() - last < RESEND_COOLDOWN {
-            return Ok(false);
-        }
+    if !cooldown_over(state, user, Purpose::LoginOtp).await? {
+        return Ok(false);
     }
     send_login_code(state, user).await?;
     Ok(true)
@@ -268,10 +272,8 @@ pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<boo
             "Your email address is already confirmed".into(),
         ));
     }
-    if let Some(last) = codes::last_issued(&state.pool, user.id, Purpose::EmailVerify).await? {
-        if Utc::now() - last < RESEND_COOLDOWN {
-            return Ok(false);
-        }
+    if !cooldown_over(state, user, Purpose::EmailVerify).await? {
+        return Ok(false);
     }
     let mut tx = state.pool.begin().await?;
     send_verification(state, &mut tx, user).await?;

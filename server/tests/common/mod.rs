@@ -203,3 +203,19 @@ pub async fn sign_in(client: &mut Client<'_>, email: &str) {
         .await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
 }
+
+/// The 6-digit code of the last sign-in code email sent to `to`.
+pub async fn last_sign_in_code(pool: &PgPool, to: &str) -> String {
+    let email = queued_emails(pool)
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.to == to && e.subject.contains("sign-in code"))
+        .unwrap_or_else(|| panic!("no sign-in code sent to {to}"));
+    email
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
+}

@@ -216,3 +216,25 @@ test('delete the account with its password', async ({ page }) => {
   await signIn(page, email);
   await expect(page.getByText('Invalid email or password')).toBeVisible();
 });
+
+test('settings list the sessions and sign one out', async ({ page, browser }) => {
+  const email = uniqueEmail('sessions');
+  await register(page, 'Two Devices', email);
+  const other = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '192.0.2.123' } });
+  const phone = await other.newPage();
+  await signIn(phone, email);
+  await expect(phone).toHaveURL(/\/dashboard$/);
+
+  await page.goto('/settings');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const sessions = page.locator('.session-list');
+  await expect(sessions.getByText('This browser')).toBeVisible();
+  await expect(sessions.getByText('192.0.2.123')).toBeVisible();
+  await sessions.getByRole('button', { name: /Sign out .*192\.0\.2\.123/ }).click();
+  await expect(page.getByText('That session is signed out')).toBeVisible();
+  await expect(sessions.getByText('192.0.2.123')).toHaveCount(0);
+
+  await phone.goto('/dashboard');
+  await expect(phone).toHaveURL(/\/login/);
+  await other.close();
+});

@@ -39,6 +39,15 @@ fn expiry(record: &Record) -> session_store::Result<DateTime<Utc>> {
     DateTime::from_timestamp(secs, nanos).ok_or_else(|| backend("session expiry out of range"))
 }
 
+/// The signed-in user of a session record (see `auth::session::sign_in`), kept in its own column.
+fn owner(record: &Record) -> Option<uuid::Uuid> {
+    record
+        .data
+        .get(crate::auth::session::USER_ID)
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse().ok())
+}
+
 fn encode(record: &Record) -> session_store::Result<serde_json::Value> {
     serde_json::to_value(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
@@ -49,12 +58,13 @@ impl SessionStore for PgSessionStore {
         // A collision of 128-bit random ids is practically impossible, but never overwrite one.
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
+                "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(record.id.to_string())
             .bind(encode(record)?)
             .bind(expiry(record)?)
+            .bind(owner(record))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -67,12 +77,14 @@ impl SessionStore for PgSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at",
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at,
+                 user_id = EXCLUDED.user_id",
         )
         .bind(record.id.to_string())
         .bind(encode(record)?)
         .bind(expiry(record)?)
+        .bind(owner(record))
         .execute(&self.pool)
         .await
         .map_err(backend)?;

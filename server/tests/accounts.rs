@@ -663,7 +663,7 @@ async fn deleting_the_account_needs_the_password_and_removes_everything(pool: Pg
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(client.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
-    for table in ["users", "api_tokens", "one_time_codes"] {
+    for table in ["users", "api_tokens", "one_time_codes", "sessions"] {
         let n: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
                 .fetch_one(&app.state.pool)
@@ -798,4 +798,46 @@ async fn google_identities_create_link_and_never_take_over_unverified(pool: PgPo
     assert_ne!(created.id, linked.id);
     assert_eq!(created.name, "Google Name");
     assert_eq!(created.auth_provider(), "google");
+}
+
+#[sqlx::test(migrations = false)]
+async fn sessions_are_listed_and_one_can_be_signed_out(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut laptop = Client::new(&app);
+    let mut phone = Client::new(&app);
+    phone.ip = "198.51.100.50";
+    register(&mut laptop, "ada@example.com").await;
+    sign_in(&mut laptop, "ada@example.com").await;
+    sign_in(&mut phone, "ada@example.com").await;
+
+    let (status, _, body) = laptop.get("/api/user/sessions").await;
+    assert_eq!(status, StatusCode::OK);
+    let sessions = body["data"]["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{body}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    assert_eq!(other["ip"], "198.51.100.50");
+    let other_id = other["id"].as_str().unwrap().to_string();
+    assert!(
+        !laptop.cookie.as_ref().unwrap().contains(&other_id),
+        "the id is a digest, not the cookie"
+    );
+
+    // Someone else cannot end it.
+    let mut eve = Client::new(&app);
+    eve.ip = "198.51.100.66";
+    register(&mut eve, "eve@example.com").await;
+    sign_in(&mut eve, "eve@example.com").await;
+    let (status, _, _) = eve
+        .request("DELETE", &format!("/api/user/sessions/{other_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(phone.get("/api/user/me").await.0, StatusCode::OK);
+
+    let (status, _, _) = laptop
+        .request("DELETE", &format!("/api/user/sessions/{other_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(phone.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(laptop.get("/api/user/me").await.0, StatusCode::OK);
 }

@@ -38,6 +38,12 @@ pub(crate) mod backend {
             .map_err(|_| ServerFnError::new("session missing"))
     }
 
+    pub fn device() -> auth::session::Device {
+        use_context::<http::request::Parts>()
+            .map(|parts| auth::session::Device::from_parts(&parts))
+            .unwrap_or_default()
+    }
+
     pub fn client_ip() -> std::net::IpAddr {
         use_context::<http::request::Parts>()
             .and_then(|p| p.extensions.get::<ClientIp>().copied())
@@ -108,7 +114,7 @@ pub async fn register(
         Ok(user) => {
             // Signed in straight away; the banner asks to confirm the address.
             let session = backend::session().await?;
-            auth::session::sign_in(&session, &user, false)
+            auth::session::sign_in(&session, &user, false, &backend::device())
                 .await
                 .map_err(backend::internal)?;
             leptos_axum::redirect("/dashboard");
@@ -130,7 +136,7 @@ pub async fn login(
     let session = backend::session().await?;
     match auth::login(&state, &email, &password, backend::client_ip()).await {
         Ok(LoginOutcome::SignedIn(user)) => {
-            auth::session::sign_in(&session, &user, remember.is_some())
+            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
                 .await
                 .map_err(backend::internal)?;
             leptos_axum::redirect(&safe_next(next));
@@ -183,7 +189,7 @@ pub async fn verify_code(
     };
     match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await {
         Ok(user) => {
-            auth::session::sign_in(&session, &user, remember.is_some())
+            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
                 .await
                 .map_err(backend::internal)?;
             leptos_axum::redirect("/dashboard");
@@ -503,4 +509,77 @@ pub fn login_error_message(code: &str) -> Option<&'static str> {
         "google_unavailable" => "Sign-in with Google is not set up on this server.",
         _ => return None,
     })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub signed_in: String,
+    pub current: bool,
+}
+
+/// A short description of a browser from its User-Agent.
+pub fn describe_user_agent(ua: Option<&str>) -> String {
+    let Some(ua) = ua else {
+        return "Unknown device".into();
+    };
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/", "curl/"]
+        .iter()
+        .find(|b| ua.contains(*b))
+        .map(|b| match *b {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            "Safari/" => "Safari",
+            _ => "Command line",
+        })
+        .unwrap_or("Browser");
+    let os = ["Android", "iPhone", "iPad", "Windows", "Mac OS X", "Linux"]
+        .iter()
+        .find(|o| ua.contains(*o))
+        .map(|o| match *o {
+            "Mac OS X" => "macOS",
+            other => other,
+        });
+    match os {
+        Some(os) => format!("{browser} on {os}"),
+        None => browser.to_string(),
+    }
+}
+
+#[server(prefix = "/_sf", endpoint = "account/sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    let session = backend::session().await?;
+    let sessions = spacedly_server::auth::session::list_sessions(&state, &user, &session)
+        .await
+        .map_err(backend::internal)?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id,
+            device: format!(
+                "{}{}",
+                describe_user_agent(s.user_agent.as_deref()),
+                s.ip.map(|ip| format!(", {ip}")).unwrap_or_default()
+            ),
+            signed_in: s
+                .signed_in_at
+                .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            current: s.current,
+        })
+        .collect())
+}
+
+#[server(prefix = "/_sf", endpoint = "account/sessions/revoke")]
+pub async fn revoke_session(id: String) -> Result<FormResult, ServerFnError> {
+    let state = backend::state()?;
+    let user = backend::require_user().await?;
+    match spacedly_server::auth::session::revoke_session(&state, &user, &id).await {
+        Ok(()) => Ok(FormResult::success("That session is signed out")),
+        Err(e) => crate::forms::from_error(e),
+    }
 }

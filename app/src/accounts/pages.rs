@@ -350,12 +350,53 @@ fn SettingsForms(me: Me) -> impl IntoView {
         <ApiTokens />
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Sessions"</h2>
+            <SessionList />
             <p class="muted">"Lost a device? Sign out of Spacedly everywhere, this browser included."</p>
             <ActionForm action=logout_all>
                 <button class="button button--danger" type="submit">"Sign out everywhere"</button>
             </ActionForm>
         </section>
         <YourData has_password=me.has_password />
+    }
+}
+
+#[component]
+fn SessionList() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoked = latest(revoke.value());
+    let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
+    view! {
+        <FormMessage result=revoked />
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => view! {
+                        <ul class="session-list">
+                            {list.into_iter().map(|s| {
+                                let label = format!("Sign out {}", s.device);
+                                view! {
+                                    <li class="session-list__item">
+                                        <div>
+                                            <strong>{s.device.clone()}</strong>
+                                            {s.current.then(|| view! { <span class="badge">"This browser"</span> })}
+                                            <br />
+                                            <small class="muted">"Signed in " {s.signed_in}</small>
+                                        </div>
+                                        {(!s.current).then(|| view! {
+                                            <ActionForm action=revoke>
+                                                <input type="hidden" name="id" value=s.id.clone() />
+                                                <button class="button button--small" type="submit" aria-label=label.clone()>"Sign out"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert">{crate::forms::server_error_message(&e)}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -55,6 +55,7 @@ struct CallbackQuery {
 async fn google_callback(
     State(state): State<AppState>,
     session: Session,
+    device: session::Device,
     axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
 ) -> axum::response::Response {
     let outcome = super::google::finish(
@@ -66,7 +67,7 @@ async fn google_callback(
     )
     .await;
     let target = match outcome {
-        Ok(user) => match session::sign_in(&session, &user, true).await {
+        Ok(user) => match session::sign_in(&session, &user, true, &device).await {
             Ok(()) => "/dashboard".to_string(),
             Err(e) => {
                 tracing::error!(error = ?e, "could not start the session");
@@ -88,6 +89,8 @@ pub fn user_router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me).patch(update_me).delete(delete_me))
         .route("/export", get(export))
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", delete(revoke_session))
         .route("/enabled-2fa", post(set_two_factor))
         .route("/change-password", post(change_password))
         .route("/set-password", post(set_password))
@@ -140,11 +143,12 @@ async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
+    device: session::Device,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     match super::login(&state, &body.email, &body.password, ip).await? {
         LoginOutcome::SignedIn(user) => {
-            session::sign_in(&session, &user, body.remember_me).await?;
+            session::sign_in(&session, &user, body.remember_me, &device).await?;
             Ok(ok("Signed in", json!({"user": user.summary()})))
         }
         LoginOutcome::CodeSent(user) => {
@@ -171,10 +175,11 @@ async fn verify_otp(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
+    device: session::Device,
     ApiJson(body): ApiJson<VerifyOtpBody>,
 ) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
     let user = super::verify_login_code(&state, &body.email, &body.otp, ip).await?;
-    session::sign_in(&session, &user, body.remember_me).await?;
+    session::sign_in(&session, &user, body.remember_me, &device).await?;
     Ok(ok("Signed in", json!({"user": user.summary()})))
 }
 
@@ -430,4 +435,22 @@ async fn revoke_token(
     let id = id.parse().map_err(|_| AppError::NotFound)?;
     super::api_tokens::revoke(&state.pool, &user, id).await?;
     Ok(ok("Token revoked", json!({})))
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    let sessions = session::list_sessions(&state, &user, &session).await?;
+    Ok(ok("Your sessions", json!({"sessions": sessions})))
+}
+
+async fn revoke_session(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+    session::revoke_session(&state, &user, &id).await?;
+    Ok(ok("Session signed out", json!({})))
 }

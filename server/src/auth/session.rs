@@ -12,9 +12,11 @@ use crate::{
     state::AppState,
 };
 
-const USER_ID: &str = "uid";
+/// The session key holding the signed-in user id (also read by the session store).
+pub const USER_ID: &str = "uid";
 const VERSION: &str = "ver";
 const SIGNED_IN_AT: &str = "at";
+const DEVICE: &str = "device";
 /// The account that passed the password step and waits for its emailed code.
 const PENDING_2FA: &str = "pending_2fa";
 
@@ -25,9 +27,46 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }
 
+/// Where a sign-in came from, shown in the list of sessions.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Device {
+    pub fn from_parts(parts: &Parts) -> Self {
+        Self {
+            user_agent: parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(200).collect()),
+            ip: parts
+                .extensions
+                .get::<crate::http::ClientIp>()
+                .map(|ip| ip.0.to_string()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Device {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
 /// Signs `user` in on this session, under a new session id (no fixation).
-pub async fn sign_in(session: &Session, user: &User, remember: bool) -> AppResult<()> {
+pub async fn sign_in(
+    session: &Session,
+    user: &User,
+    remember: bool,
+    device: &Device,
+) -> AppResult<()> {
     session.cycle_id().await.map_err(store_error)?;
+    session.insert(DEVICE, device).await.map_err(store_error)?;
     session
         .remove_value(PENDING_2FA)
         .await
@@ -139,4 +178,76 @@ impl FromRequestParts<AppState> for CurrentUser {
             .map(CurrentUser)
             .ok_or(AppError::Unauthorized)
     }
+}
+
+/// One of the user's live sessions.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveSession {
+    /// A digest of the session id: enough to name it, useless as a cookie.
+    pub id: String,
+    pub signed_in_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+/// The user's sessions that still work (same session version), newest first.
+pub async fn list_sessions(
+    state: &AppState,
+    user: &User,
+    current: &Session,
+) -> AppResult<Vec<ActiveSession>> {
+    let current_id = current.id().map(|id| id.to_string());
+    let rows: Vec<(String, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16), data, expires_at
+         FROM sessions
+         WHERE user_id = $1 AND expires_at > now() AND (data ->> 'ver')::int = $2
+         ORDER BY data ->> 'at' DESC",
+    )
+    .bind(user.id)
+    .bind(user.session_version)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, digest, data, expires_at)| {
+            let device: Device = data
+                .get(DEVICE)
+                .cloned()
+                .and_then(|d| serde_json::from_value(d).ok())
+                .unwrap_or_default();
+            ActiveSession {
+                id: digest,
+                signed_in_at: data
+                    .get(SIGNED_IN_AT)
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok()),
+                expires_at,
+                user_agent: device.user_agent,
+                ip: device.ip,
+                current: current_id.as_deref() == Some(id.as_str()),
+            }
+        })
+        .collect())
+}
+
+/// Ends one of the user's sessions, named by its digest; another user's is not found.
+pub async fn revoke_session(state: &AppState, user: &User, digest: &str) -> AppResult<()> {
+    if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    let done = sqlx::query(
+        "DELETE FROM sessions
+         WHERE user_id = $1 AND substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16) = $2",
+    )
+    .bind(user.id)
+    .bind(digest)
+    .execute(&state.pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
 }

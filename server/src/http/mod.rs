@@ -30,7 +30,14 @@ use tower_http::{
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use crate::{api, db, error::AppError, sessions::PgSessionStore, state::AppState};
+use crate::{
+    api,
+    auth::tokens::{digests_equal, sha256_hex},
+    db,
+    error::AppError,
+    sessions::PgSessionStore,
+    state::AppState,
+};
 
 pub use client_ip::ClientIp;
 pub use security::CspNonce;
@@ -78,7 +85,9 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+    // Comparing digests keeps the time independent of where, and whether, the lengths differ.
+    let (given, expected) = (sha256_hex(given), sha256_hex(expected));
+    if !digests_equal(&given, &expected) {
         return AppError::NotFound.into_response();
     }
     let body = crate::metrics::render(&state.pool).await;
@@ -90,16 +99,6 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
         body,
     )
         .into_response()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use sha2::{Digest, Sha256};
-    // Comparing digests keeps the time independent of where the inputs differ and of their length.
-    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
-    da.iter()
-        .zip(db.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
 }
 
 /// The cookie-signing key: 64 bytes derived from SECRET_KEY (at least 32 random characters).

@@ -34,7 +34,7 @@ setup-test:
 	@bash scripts/setup.sh test
 
 build:
-	cargo leptos build --release --precompress --split
+	cargo leptos build --release --precompress
 
 ## e2e: Playwright in Debian's Chromium against the release build
 e2e:

@@ -129,25 +129,10 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo
   echo "## Front-end sizes (bytes; gzip -9, brotli -q 11)"
   echo
-  echo "First load (every page):"
-  echo
   echo "| file | raw | gzip | brotli |"
   echo "|---|---|---|---|"
-  for f in target/site/pkg/spacedly.*.wasm target/site/pkg/spacedly.*.js target/site/pkg/__wasm_split.*.js target/site/pkg/spacedly.*.css; do
+  for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
     [ -f "$f" ] && size_row "$f"
   done
-  echo
-  echo "Loaded on first visit of a page (lazy routes, \`--split\`):"
-  echo
-  echo "| file | raw | gzip | brotli |"
-  echo "|---|---|---|---|"
-  for f in target/site/pkg/split___*.wasm; do
-    [ -f "$f" ] && size_row "$f" | sed -E 's/split___([a-z_]+)_route_view_[0-9]+\.[^ ]+\.wasm/\1 page/'
-  done
-  chunks=(target/site/pkg/chunk_*.wasm)
-  if [ -f "${chunks[0]}" ]; then
-    raw=$(cat "${chunks[@]}" | wc -c); gz=$(cat "${chunks[@]}" | gzip -9 | wc -c); br=$(cat "${chunks[@]}" | brotli -q 11 -c | wc -c)
-    echo "| ${#chunks[@]} shared chunks (together) | $raw | $gz | $br |"
-  fi
 } > "$OUT"
 cat "$OUT"

@@ -4,6 +4,5 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy hydration: pages marked lazy load their own WASM chunk on first visit.
-    leptos::mount::hydrate_lazy(spacedly_app::App);
+    leptos::mount::hydrate_body(spacedly_app::App);
 }

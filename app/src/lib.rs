@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, SsrMode,
 };
 
 use crate::{
@@ -84,47 +84,17 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Landing />
-                <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
-                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
-                <Route path=path!("/login/code") view={Lazy::<LoginCodeRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
-                <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
-                <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()} />
-                <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/dev/mailbox") view={Lazy::<MailboxRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/dev/mailbox/:id") view={Lazy::<MailRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/register") view=RegisterPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/login/code") view=LoginCodePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/verify-email") view=VerifyEmailPage />
+                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
+                <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
 }
-
-/// A page whose code is loaded on first visit (with `cargo leptos build --split`), so the landing
-/// page does not carry every form of the app.
-macro_rules! lazy_page {
-    ($route:ident, $page:path) => {
-        pub struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    };
-}
-
-lazy_page!(RegisterRoute, RegisterPage);
-lazy_page!(LoginRoute, LoginPage);
-lazy_page!(LoginCodeRoute, LoginCodePage);
-lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
-lazy_page!(ResetPasswordRoute, ResetPasswordPage);
-lazy_page!(VerifyEmailRoute, VerifyEmailPage);
-lazy_page!(DashboardRoute, DashboardPage);
-lazy_page!(SettingsRoute, SettingsPage);
-lazy_page!(MailboxRoute, mailbox::MailboxPage);
-lazy_page!(MailRoute, mailbox::MailPage);

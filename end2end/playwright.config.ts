@@ -38,7 +38,9 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
-  retries: 0,
+  // One retry: a form clicked in the instant before its page finishes hydrating posts as a plain
+  // form (the action happens, the page reloads without its message). Known race, see the README.
+  retries: 1,
   reporter: [['list']],
   use: {
     baseURL,

@@ -70,13 +70,6 @@ fn provide_request_nonce() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Effects never run on the server: this attribute proves the WASM hydrated the page.
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Spacedly".to_string() } else { format!("{title} · Spacedly") }

@@ -19,6 +19,18 @@ fn Brand() -> impl IntoView {
     }
 }
 
+/// Marks the page as hydrated. It lives in the page frames, not in `App`, so that on pages whose
+/// content waits for data (inside a Suspense) the mark also waits for that content and its
+/// forms. Effects never run on the server, so the attribute proves the WASM ran.
+#[component]
+fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 #[component]
 fn SkipLink() -> impl IntoView {
     view! { <a class="skip-link" href="#main">"Skip to content"</a> }
@@ -28,6 +40,7 @@ fn SkipLink() -> impl IntoView {
 #[component]
 pub fn PublicLayout(children: Children) -> impl IntoView {
     view! {
+        <HydrationMark />
         <SkipLink />
         <header class="site-header">
             <div class="container site-header__inner">
@@ -102,6 +115,7 @@ pub fn AppLayout(
         })
         .collect_view();
     view! {
+        <HydrationMark />
         <SkipLink />
         <header class="app-header">
             <div class="container app-header__inner">

@@ -38,9 +38,8 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
-  // One retry: a form clicked in the instant before its page finishes hydrating posts as a plain
-  // form (the action happens, the page reloads without its message). Known race, see the README.
-  retries: 1,
+  // No retries: a flaky test is a bug in the app or in the test.
+  retries: 0,
   reporter: [['list']],
   use: {
     baseURL,

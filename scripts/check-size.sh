@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# First-load budget: the brotli size of the WASM, JS and CSS every page loads.
+# A quick upper bound before the browser tests: the brotli size of ALL the built WASM, JS and CSS.
+# No page can load more than all of it, so under the budget here means every page is under it.
+# The per-page figures (what each page's HTML makes the browser fetch) come from
+# end2end/tests/budget.spec.ts, which writes target/first-load.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET=${FIRST_LOAD_BUDGET_BYTES:-393216}   # 384 KiB brotli (see BENCHMARKS.md: route splitting is the next step)
+BUDGET=${FIRST_LOAD_BUDGET_BYTES:-180000}   # 180 KB brotli per page (issue 6)
 total=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
   [ -f "$f" ] || continue

@@ -171,6 +171,11 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
+        // Each page knows its user and the outcome of the form posted before it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            spacedly_app::page::attach,
+        ))
         .with_state(options);
 
     let app = http::layers(http::routes(state.clone()).merge(pages), state.clone());

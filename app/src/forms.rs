@@ -1,105 +1,87 @@
-//! What a form's server function answers: success, or a message with field errors that the
-//! page shows next to each field. Unexpected failures stay `ServerFnError`s.
+//! Forms as plain HTML: each one posts to a server function that does the work and answers
+//! `303 See Other` to a server-rendered page, which shows the outcome carried in the session
+//! (a [`Flash`]): a message, field errors under their fields, and the typed values again. The
+//! same happens with JavaScript off, before the islands hydrate, and after: no script takes
+//! part. A hidden one-time nonce lets the server recognise a form that arrives twice.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FormResult {
+use crate::page::{page, Flash};
+
+/// The outcome of the last submission of one form, as the page renders it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FormState {
     pub ok: bool,
     pub message: String,
-    /// Field name -> the first problem with it.
     pub fields: BTreeMap<String, String>,
+    pub values: BTreeMap<String, String>,
 }
 
-impl FormResult {
-    pub fn success(message: impl Into<String>) -> Self {
-        Self {
-            ok: true,
-            message: message.into(),
-            fields: BTreeMap::new(),
+impl FormState {
+    /// The outcome of form `form`, if it was the one just posted.
+    pub fn of(form: &str) -> Self {
+        match page().flash {
+            Some(Flash {
+                form: f,
+                ok,
+                message,
+                fields,
+                values,
+                ..
+            }) if f == form => Self {
+                ok,
+                message,
+                fields,
+                values,
+            },
+            _ => Self::default(),
         }
     }
 
     pub fn field(&self, name: &str) -> Option<String> {
         self.fields.get(name).cloned()
     }
-}
 
-/// Turns a domain error into what the form shows; internal causes are logged, never shown.
-#[cfg(feature = "ssr")]
-pub fn from_error(error: spacedly_server::AppError) -> Result<FormResult, ServerFnError> {
-    use spacedly_server::AppError;
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let AppError::RateLimited { retry_after } = &error {
-            if let Ok(v) = http::HeaderValue::from_str(&retry_after.as_secs().to_string()) {
-                response.insert_header(http::header::RETRY_AFTER, v);
-            }
-        }
-    }
-    match error {
-        AppError::Validation { message, fields } => Ok(FormResult {
-            ok: false,
-            // Each problem is shown next to its field; the form-level line only points there.
-            message: if fields.is_empty() {
-                message
-            } else {
-                "Please correct the highlighted fields".to_string()
-            },
-            fields: fields
-                .into_iter()
-                .filter_map(|(k, v)| v.into_iter().next().map(|m| (k, m)))
-                .collect(),
-        }),
-        AppError::Internal(cause) => {
-            tracing::error!(error = ?cause, "form failed");
-            Err(ServerFnError::new(
-                "Something went wrong on our side; please try again",
-            ))
-        }
-        AppError::RateLimited { retry_after } => Ok(FormResult {
-            ok: false,
-            message: format!(
-                "Too many attempts. Try again in {} minute(s).",
-                retry_after.as_secs().div_ceil(60).max(1)
-            ),
-            ..Default::default()
-        }),
-        other => Ok(FormResult {
-            ok: false,
-            message: other.public_message(),
-            ..Default::default()
-        }),
+    /// What the user typed into `name` last time, if the form comes back to them.
+    pub fn value(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
     }
 }
 
-/// The latest answer of a form's action, flattened for the page.
-pub fn latest(
-    value: MappedSignal<Option<Result<FormResult, ServerFnError>>>,
-) -> Signal<Option<FormResult>> {
-    Signal::derive(move || {
-        value.get().map(|r| match r {
-            Ok(result) => result,
-            Err(e) => FormResult {
-                ok: false,
-                message: server_error_message(&e),
-                ..Default::default()
-            },
-        })
-    })
-}
-
-/// The message of a server function error, without the framework's prefixes.
-pub fn server_error_message(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        _ => "We could not reach the server; check your connection and try again".into(),
+/// A `<form method="post">` to a server function, with its one-time nonce.
+#[component]
+pub fn PostForm(
+    /// The server function's path (`<Fn as ServerFn>::PATH`).
+    action: &'static str,
+    #[prop(into, default = "form".to_string())] class: String,
+    #[prop(into, optional)] id: Option<String>,
+    #[prop(optional)] novalidate: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class=class id=id novalidate=novalidate>
+            <input type="hidden" name="nonce" value=new_nonce() />
+            {children()}
+        </form>
     }
 }
 
-/// A labelled input with its error underneath, wired for screen readers.
+/// A random nonce for [`PostForm`] (rendered on the server only).
+fn new_nonce() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        spacedly_server::auth::tokens::new_token()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}
+
+/// A labelled input with its error underneath, wired for screen readers. After a failed
+/// submission it shows what was typed (never for passwords).
 #[component]
 pub fn Field(
     #[prop(into)] name: String,
@@ -112,30 +94,31 @@ pub fn Field(
     #[prop(into, optional)] value: Option<String>,
     #[prop(into, optional)] hint: Option<String>,
     #[prop(optional)] required: bool,
-    #[prop(into)] result: Signal<Option<FormResult>>,
+    #[prop(optional)] autofocus: bool,
+    state: FormState,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let field = name.clone();
-    let error = Signal::derive(move || result.get().and_then(|r| r.field(&field)));
-    let described_by = {
-        let (error_id, hint_id, has_hint) = (error_id.clone(), hint_id.clone(), hint.is_some());
-        move || {
-            let mut ids = vec![];
-            if has_hint {
-                ids.push(hint_id.clone());
-            }
-            if error.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
+    let error = state.field(&name);
+    let value = if kind == "password" {
+        None
+    } else {
+        state.value(&name).or(value)
     };
+    let described_by = [
+        hint.as_ref().map(|_| hint_id.clone()),
+        error.as_ref().map(|_| error_id.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let invalid = error.is_some();
     view! {
-        <div class="field" class:field--invalid=move || error.get().is_some()>
+        <div class="field" class:field--invalid=invalid>
             <label for=id.clone()>{label}</label>
-            {hint.map(|h| view! { <p class="field__hint" id=hint_id.clone()>{h}</p> })}
+            {hint.map(|h| view! { <p class="field__hint" id=hint_id>{h}</p> })}
             <input
                 id=id
                 name=name
@@ -143,28 +126,290 @@ pub fn Field(
                 autocomplete=autocomplete
                 value=value
                 required=required
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=described_by
+                autofocus=autofocus || invalid
+                aria-invalid=invalid.then_some("true")
+                aria-describedby=(!described_by.is_empty()).then_some(described_by)
             />
-            <p class="field__error" id=error_id role="alert">
-                {move || error.get()}
-            </p>
+            {error.map(|e| view! { <p class="field__error" id=error_id role="alert">{e}</p> })}
         </div>
     }
 }
 
-/// The form-level message (success or failure) of the latest submission.
+/// The form-level message of the last submission.
 #[component]
-pub fn FormMessage(#[prop(into)] result: Signal<Option<FormResult>>) -> impl IntoView {
-    move || {
-        result.get().filter(|r| !r.message.is_empty()).map(|r| {
-            let class = if r.ok {
-                "notice notice--ok"
-            } else {
-                "notice notice--error"
+pub fn FormMessage(state: FormState) -> impl IntoView {
+    (!state.message.is_empty()).then(|| {
+        let (class, role) = if state.ok {
+            ("notice notice--ok", "status")
+        } else {
+            ("notice notice--error", "alert")
+        };
+        view! { <p class=class role=role>{state.message}</p> }
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::future::Future;
+
+    use leptos::prelude::*;
+    use serde::{Deserialize, Serialize};
+    use spacedly_server::{
+        auth,
+        idempotency::{self, Claim},
+        AppError, AppState,
+    };
+    use tower_sessions::Session;
+    use uuid::Uuid;
+
+    use crate::page::{see_other, Flash, FLASH};
+
+    /// Where a submitted form sends the browser, and what that page shows.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    pub struct Outcome {
+        pub to: String,
+        pub flash: Option<Flash>,
+        /// Signs the browser in as this user (a new account): replayed to a repeated submission,
+        /// which carries the browser's cookie from before the first one answered.
+        pub sign_in: Option<Uuid>,
+    }
+
+    impl Outcome {
+        /// Go to `to` with nothing to show.
+        pub fn go(to: impl Into<String>) -> Self {
+            Self {
+                to: to.into(),
+                ..Default::default()
+            }
+        }
+
+        pub fn ok(to: impl Into<String>, form: &str, message: impl Into<String>) -> Self {
+            Self::message(to, form, true, message)
+        }
+
+        pub fn failed(to: impl Into<String>, form: &str, message: impl Into<String>) -> Self {
+            Self::message(to, form, false, message)
+        }
+
+        fn message(to: impl Into<String>, form: &str, ok: bool, message: impl Into<String>) -> Self {
+            Self {
+                to: to.into(),
+                flash: Some(Flash {
+                    form: form.into(),
+                    ok,
+                    message: message.into(),
+                    ..Default::default()
+                }),
+                sign_in: None,
+            }
+        }
+
+        /// Back to the form with the problem: field errors under their fields, a summary line
+        /// above. Internal causes are logged and become a generic message.
+        pub fn error(to: impl Into<String>, form: &str, error: AppError) -> Self {
+            let (message, fields) = match error {
+                AppError::Validation { message, fields } => {
+                    let message = if fields.is_empty() {
+                        message
+                    } else {
+                        "Please correct the highlighted fields".to_string()
+                    };
+                    let fields = fields
+                        .into_iter()
+                        .filter_map(|(k, v)| v.into_iter().next().map(|m| (k, m)))
+                        .collect();
+                    (message, fields)
+                }
+                AppError::RateLimited { retry_after } => (
+                    format!(
+                        "Too many attempts. Try again in {} minute(s).",
+                        retry_after.as_secs().div_ceil(60).max(1)
+                    ),
+                    Default::default(),
+                ),
+                AppError::Internal(cause) => {
+                    tracing::error!(error = ?cause, "form failed");
+                    (
+                        "Something went wrong on our side; please try again".to_string(),
+                        Default::default(),
+                    )
+                }
+                other => (other.public_message(), Default::default()),
             };
-            let role = if r.ok { "status" } else { "alert" };
-            view! { <p class=class role=role>{r.message}</p> }
+            let mut outcome = Self::failed(to, form, message);
+            if let Some(flash) = outcome.flash.as_mut() {
+                flash.fields = fields;
+            }
+            outcome
+        }
+
+        /// Keeps what was typed, to fill the form again.
+        pub fn keep(mut self, values: &[(&str, &str)]) -> Self {
+            if let Some(flash) = self.flash.as_mut() {
+                flash.values = values
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+            }
+            self
+        }
+    }
+
+    pub fn state() -> Result<AppState, ServerFnError> {
+        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))
+    }
+
+    pub async fn session() -> Result<Session, ServerFnError> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|_| ServerFnError::new("session missing"))
+    }
+
+    pub fn internal(e: AppError) -> ServerFnError {
+        tracing::error!(error = ?e, "server function failed");
+        ServerFnError::new("Something went wrong on our side; please try again")
+    }
+
+    pub fn device() -> auth::session::Device {
+        use_context::<http::request::Parts>()
+            .map(|parts| auth::session::Device::from_parts(&parts))
+            .unwrap_or_default()
+    }
+
+    /// Whether the caller is a browser following links and forms (it accepts HTML), as
+    /// opposed to a script calling the server function.
+    pub fn wants_html() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+
+    /// The path of the page the form was on (its Referer, when that is this site).
+    pub fn referer_path() -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        let referer = parts.headers.get(http::header::REFERER)?.to_str().ok()?;
+        let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+        let url = url::Url::parse(referer).ok()?;
+        let origin_host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str()?),
+            None => url.host_str()?.to_string(),
+        };
+        (origin_host == host).then(|| match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
         })
     }
+
+    /// The signed-in user of a form's server function. Without one, a browser is sent to sign
+    /// in (and back to its page afterwards); a script gets 401. Never a 500.
+    pub async fn require_user() -> Result<auth::User, ServerFnError> {
+        let state = state()?;
+        let session = session().await?;
+        if let Some(user) = auth::session::current_user(&state, &session)
+            .await
+            .map_err(internal)?
+        {
+            return Ok(user);
+        }
+        if wants_html() {
+            let back = referer_path().unwrap_or_else(|| "/dashboard".into());
+            see_other(&crate::page::login_url(&back));
+        } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::UNAUTHORIZED);
+        }
+        Err(ServerFnError::new("Please sign in to continue"))
+    }
+
+    /// Runs a form's work once per nonce and answers with its outcome. A repeat of the same
+    /// submission (double click, a re-sent POST) waits for the first and gets its outcome.
+    pub async fn submit<F>(nonce: Option<String>, work: F) -> Result<(), ServerFnError>
+    where
+        F: Future<Output = Result<Outcome, ServerFnError>>,
+    {
+        let state = state()?;
+        let session = session().await?;
+        let nonce = nonce.filter(|n| idempotency::valid_nonce(n));
+        if let Some(nonce) = &nonce {
+            match idempotency::claim::<Outcome>(&state.pool, nonce)
+                .await
+                .map_err(internal)?
+            {
+                Claim::First => {}
+                Claim::Replay(outcome) => return apply(&state, &session, outcome).await,
+                Claim::Busy => {
+                    let back = referer_path().unwrap_or_else(|| "/".into());
+                    let outcome = Outcome::failed(
+                        back,
+                        "",
+                        "This form was already sent and is still being handled; reload the page in a moment.",
+                    );
+                    return apply(&state, &session, outcome).await;
+                }
+            }
+        }
+        match work.await {
+            Ok(outcome) => {
+                if let Some(nonce) = &nonce {
+                    idempotency::complete(&state.pool, nonce, &outcome)
+                        .await
+                        .map_err(internal)?;
+                }
+                apply(&state, &session, outcome).await
+            }
+            Err(e) => {
+                if let Some(nonce) = &nonce {
+                    let _ = idempotency::release(&state.pool, nonce).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn apply(state: &AppState, session: &Session, outcome: Outcome) -> Result<(), ServerFnError> {
+        if let Some(user_id) = outcome.sign_in {
+            let already = auth::session::current_user(state, session)
+                .await
+                .map_err(internal)?
+                .is_some_and(|u| u.id == user_id);
+            if !already {
+                if let Some(user) = auth::users::find_by_id(&state.pool, user_id)
+                    .await
+                    .map_err(|e| internal(e.into()))?
+                {
+                    auth::session::sign_in(session, &user, false, &device())
+                        .await
+                        .map_err(internal)?;
+                }
+            }
+        }
+        if let Some(flash) = outcome.flash {
+            session.insert(FLASH, flash).await.map_err(|e| {
+                internal(AppError::Internal(anyhow::anyhow!("storing the flash: {e}")))
+            })?;
+        }
+        see_other(&outcome.to);
+        Ok(())
+    }
+}
+
+/// The message of a server function error, without the framework's prefixes.
+pub fn server_error_message(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        _ => "Something went wrong on our side; please try again".into(),
+    }
+}
+
+/// A message for the whole page (not one form): e.g. the welcome after sign-up.
+#[component]
+pub fn PageFlash() -> impl IntoView {
+    view! { <FormMessage state=FormState::of("") /> }
 }

@@ -1,10 +1,14 @@
 //! Spacedly's web UI: Leptos components, pages and routes, and the server functions behind
 //! them. Server functions are thin adapters: they read the shared state from context, call one
 //! function of `spacedly-server`, and map its error. No SQL and no business rule lives here.
+//!
+//! The UI is built on islands: pages render on the server only, and just the `#[island]`
+//! components (the theme toggle, the time zone on sign-up) ship code to the browser.
 
 pub mod accounts;
 pub mod components;
 pub mod forms;
+pub mod page;
 pub mod pages;
 pub mod theme;
 pub mod timezones;
@@ -43,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -83,7 +87,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("/reset-password") view=ResetPasswordPage />
                 <Route path=path!("/verify-email") view=VerifyEmailPage />
-                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard") view=DashboardPage />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />

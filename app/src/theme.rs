@@ -105,17 +105,24 @@ fn apply_theme(theme: Theme) {
     }
 }
 
-#[component]
+/// The theme switch: the one island on every page. Hydrating it also marks the document
+/// (`data-hydrated`), which tests use to prove the WASM ran; effects never run on the server.
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
     // The label reflects the theme once the browser knows it; the server renders a neutral one.
     let (label, set_label) = signal("Toggle dark mode".to_string());
     let (ready, set_ready) = signal(false);
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
-        set_label.set(format!(
-            "Switch to {} theme",
-            effective_theme().other().as_str()
-        ));
+        {
+            set_label.set(format!(
+                "Switch to {} theme",
+                effective_theme().other().as_str()
+            ));
+            if let Some(root) = document().document_element() {
+                let _ = root.set_attribute("data-hydrated", "true");
+            }
+        }
         set_ready.set(true);
     });
     let toggle = move |_| {

@@ -56,7 +56,6 @@ export function codeIn(text: string): string {
 
 export async function register(page: Page, name: string, email: string, password = PASSWORD) {
   await page.goto('/register');
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
@@ -64,9 +63,14 @@ export async function register(page: Page, name: string, email: string, password
   await expect(page).toHaveURL(/\/dashboard$/);
 }
 
+/** The value of a form's one-time nonce and its action, as a page renders it. */
+export async function formOf(page: Page, action: string): Promise<{ url: string; nonce: string }> {
+  const form = page.locator(`form[action="${action}"]`).first();
+  return { url: action, nonce: (await form.locator('input[name=nonce]').getAttribute('value')) ?? '' };
+}
+
 export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.goto('/login');
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,84 +1,25 @@
 //! Accounts in the browser: the server functions (thin adapters over `spacedly_server::auth`)
-//! and the pages that use them.
+//! and the pages that use them. Every form's server function ends in a redirect to a page that
+//! shows the outcome (see `crate::forms`).
 
 pub mod pages;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::forms::FormResult;
-
-/// What the pages need to know about the signed-in user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Me {
-    pub name: String,
-    pub email: String,
-    pub email_verified: bool,
-    pub two_factor_enabled: bool,
-    pub has_password: bool,
-    pub timezone: String,
-    pub digest_hour: i16,
-}
+pub use crate::page::Me;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod backend {
     use leptos::prelude::*;
-    use spacedly_server::{auth, http::ClientIp, AppError, AppState};
-    use tower_sessions::Session;
+    use spacedly_server::http::ClientIp;
 
-    use super::Me;
-
-    pub fn state() -> Result<AppState, ServerFnError> {
-        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))
-    }
-
-    pub async fn session() -> Result<Session, ServerFnError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map_err(|_| ServerFnError::new("session missing"))
-    }
-
-    pub fn device() -> auth::session::Device {
-        use_context::<http::request::Parts>()
-            .map(|parts| auth::session::Device::from_parts(&parts))
-            .unwrap_or_default()
-    }
+    pub use crate::forms::{device, internal, require_user, session, state};
 
     pub fn client_ip() -> std::net::IpAddr {
         use_context::<http::request::Parts>()
             .and_then(|p| p.extensions.get::<ClientIp>().copied())
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |ClientIp(ip)| ip)
-    }
-
-    pub fn internal(e: AppError) -> ServerFnError {
-        tracing::error!(error = ?e, "server function failed");
-        ServerFnError::new("Something went wrong on our side; please try again")
-    }
-
-    pub async fn user() -> Result<Option<auth::User>, ServerFnError> {
-        let state = state()?;
-        let session = session().await?;
-        auth::session::current_user(&state, &session)
-            .await
-            .map_err(internal)
-    }
-
-    pub async fn require_user() -> Result<auth::User, ServerFnError> {
-        user()
-            .await?
-            .ok_or_else(|| ServerFnError::new("Please sign in to continue"))
-    }
-
-    pub fn me(user: &auth::User) -> Me {
-        Me {
-            name: user.name.clone(),
-            email: user.email.clone(),
-            email_verified: user.email_verified,
-            two_factor_enabled: user.two_factor_enabled,
-            has_password: user.has_password(),
-            timezone: user.timezone.clone(),
-            digest_hour: user.digest_hour,
-        }
     }
 }
 
@@ -90,9 +31,32 @@ pub fn safe_next(next: Option<String>) -> String {
     }
 }
 
-#[server(prefix = "/_sf", endpoint = "account/me")]
-pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
-    Ok(backend::user().await?.as_ref().map(backend::me))
+/// `/login`, keeping where to go afterwards.
+#[cfg(feature = "ssr")]
+fn login_page(next: &Option<String>) -> String {
+    match next.as_deref().filter(|n| !n.is_empty()) {
+        Some(n) => format!("/login?next={}", encode(n)),
+        None => "/login".to_string(),
+    }
+}
+
+/// Form ids: which form on a page an outcome belongs to.
+pub mod form {
+    pub const REGISTER: &str = "register";
+    pub const LOGIN: &str = "login";
+    pub const CODE: &str = "code";
+    pub const RESEND_CODE: &str = "resend-code";
+    pub const FORGOT: &str = "forgot";
+    pub const RESET: &str = "reset";
+    pub const VERIFY: &str = "verify";
+    pub const RESEND_VERIFICATION: &str = "resend-verification";
+    pub const PROFILE: &str = "profile";
+    pub const TWO_FACTOR: &str = "two-factor";
+    pub const PASSWORD: &str = "password";
+    pub const SET_PASSWORD: &str = "set-password";
+    pub const TOKENS: &str = "tokens";
+    pub const SESSIONS: &str = "sessions";
+    pub const DELETE: &str = "delete";
 }
 
 #[server(prefix = "/_sf", endpoint = "account/register")]
@@ -101,27 +65,38 @@ pub async fn register(
     email: String,
     password: String,
     timezone: Option<String>,
-) -> Result<FormResult, ServerFnError> {
+    nonce: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     use spacedly_server::auth;
-    let state = backend::state()?;
-    let input = auth::RegisterInput {
-        name,
-        email: email.clone(),
-        password: password.clone(),
-        timezone,
-    };
-    match auth::register(&state, input, backend::client_ip()).await {
-        Ok(user) => {
-            // Signed in straight away; the banner asks to confirm the address.
-            let session = backend::session().await?;
-            auth::session::sign_in(&session, &user, false, &backend::device())
-                .await
-                .map_err(backend::internal)?;
-            leptos_axum::redirect("/dashboard");
-            Ok(FormResult::success("Account created"))
-        }
-        Err(e) => crate::forms::from_error(e),
-    }
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        let input = auth::RegisterInput {
+            name: name.clone(),
+            email: email.clone(),
+            password,
+            timezone: timezone.clone(),
+        };
+        Ok(match auth::register(&state, input, backend::client_ip()).await {
+            Ok(user) => {
+                // Signed in straight away; the banner asks to confirm the address.
+                let session = backend::session().await?;
+                auth::session::sign_in(&session, &user, false, &backend::device())
+                    .await
+                    .map_err(backend::internal)?;
+                Outcome {
+                    sign_in: Some(user.id),
+                    ..Outcome::ok("/dashboard", "", "Welcome to Spacedly! Your account is ready.")
+                }
+            }
+            Err(e) => Outcome::error("/register", form::REGISTER, e).keep(&[
+                ("name", &name),
+                ("email", &email),
+                ("timezone", timezone.as_deref().unwrap_or_default()),
+            ]),
+        })
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/login")]
@@ -130,32 +105,34 @@ pub async fn login(
     password: String,
     remember: Option<String>,
     next: Option<String>,
-) -> Result<FormResult, ServerFnError> {
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     use spacedly_server::auth::{self, LoginOutcome};
-    let state = backend::state()?;
-    let session = backend::session().await?;
-    match auth::login(&state, &email, &password, backend::client_ip()).await {
-        Ok(LoginOutcome::SignedIn(user)) => {
-            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                .await
-                .map_err(backend::internal)?;
-            leptos_axum::redirect(&safe_next(next));
-            Ok(FormResult::success("Signed in"))
-        }
-        Ok(LoginOutcome::CodeSent(user)) => {
-            auth::session::set_pending_2fa(&session, &user)
-                .await
-                .map_err(backend::internal)?;
-            let remember = if remember.is_some() {
-                "&remember=1"
-            } else {
-                ""
-            };
-            leptos_axum::redirect(&format!("/login/code?sent=1{remember}"));
-            Ok(FormResult::success("We emailed you a sign-in code"))
-        }
-        Err(e) => crate::forms::from_error(e),
-    }
+    // Signing in twice is harmless, so a repeated submission simply runs again.
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let session = backend::session().await?;
+        Ok(match auth::login(&state, &email, &password, backend::client_ip()).await {
+            Ok(LoginOutcome::SignedIn(user)) => {
+                auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
+                    .await
+                    .map_err(backend::internal)?;
+                Outcome::go(safe_next(next))
+            }
+            Ok(LoginOutcome::CodeSent(user)) => {
+                auth::session::set_pending_2fa(&session, &user)
+                    .await
+                    .map_err(backend::internal)?;
+                let mut to = "/login/code".to_string();
+                if remember.is_some() {
+                    to.push_str("?remember=1");
+                }
+                Outcome::ok(to, form::CODE, "We emailed you a sign-in code.")
+            }
+            Err(e) => Outcome::error(login_page(&next), form::LOGIN, e).keep(&[("email", &email)]),
+        })
+    })
+    .await
 }
 
 /// The email of the sign-in waiting for its code on this session.
@@ -170,213 +147,461 @@ pub async fn pending_login() -> Result<Option<String>, ServerFnError> {
 }
 
 #[server(prefix = "/_sf", endpoint = "account/verify-code")]
-pub async fn verify_code(
-    otp: String,
-    remember: Option<String>,
-) -> Result<FormResult, ServerFnError> {
+pub async fn verify_code(otp: String, remember: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     use spacedly_server::auth;
-    let state = backend::state()?;
-    let session = backend::session().await?;
-    let Some(pending) = auth::session::pending_2fa(&state, &session)
-        .await
-        .map_err(backend::internal)?
-    else {
-        return Ok(FormResult {
-            ok: false,
-            message: "This sign-in has expired; start again with your email and password".into(),
-            ..Default::default()
-        });
-    };
-    match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await {
-        Ok(user) => {
-            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                .await
-                .map_err(backend::internal)?;
-            leptos_axum::redirect("/dashboard");
-            Ok(FormResult::success("Signed in"))
-        }
-        Err(e) => crate::forms::from_error(e),
-    }
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let session = backend::session().await?;
+        let back = if remember.is_some() {
+            "/login/code?remember=1"
+        } else {
+            "/login/code"
+        };
+        let Some(pending) = auth::session::pending_2fa(&state, &session)
+            .await
+            .map_err(backend::internal)?
+        else {
+            return Ok(Outcome::failed(
+                "/login",
+                form::LOGIN,
+                "This sign-in has expired; start again with your email and password.",
+            ));
+        };
+        Ok(
+            match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await
+            {
+                Ok(user) => {
+                    auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
+                        .await
+                        .map_err(backend::internal)?;
+                    Outcome::go("/dashboard")
+                }
+                Err(e) => Outcome::error(back, form::CODE, e),
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/resend-code")]
-pub async fn resend_code() -> Result<FormResult, ServerFnError> {
+pub async fn resend_code(nonce: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     use spacedly_server::auth;
-    let state = backend::state()?;
-    let session = backend::session().await?;
-    if let Some(user) = auth::session::pending_2fa(&state, &session)
-        .await
-        .map_err(backend::internal)?
-    {
-        if !auth::resend_login_code(&state, &user)
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        let session = backend::session().await?;
+        let back = crate::forms::referer_path()
+            .filter(|p| p.starts_with("/login/code"))
+            .unwrap_or_else(|| "/login/code".into());
+        if let Some(user) = auth::session::pending_2fa(&state, &session)
             .await
             .map_err(backend::internal)?
         {
-            return Ok(FormResult {
-                ok: false,
-                message: "A code was sent less than a minute ago; check your inbox".into(),
-                ..Default::default()
-            });
+            if !auth::resend_login_code(&state, &user)
+                .await
+                .map_err(backend::internal)?
+            {
+                return Ok(Outcome::failed(
+                    back,
+                    form::RESEND_CODE,
+                    "A code was sent less than a minute ago; check your inbox.",
+                ));
+            }
         }
-    }
-    Ok(FormResult::success("A new code is on its way"))
+        Ok(Outcome::ok(back, form::RESEND_CODE, "A new code is on its way."))
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    let session = backend::session().await?;
-    spacedly_server::auth::session::sign_out(&session)
-        .await
-        .map_err(backend::internal)?;
-    leptos_axum::redirect("/login?signed_out=1");
-    Ok(())
+    crate::forms::submit(None, async move {
+        let session = backend::session().await?;
+        spacedly_server::auth::session::sign_out(&session)
+            .await
+            .map_err(backend::internal)?;
+        Ok(crate::forms::Outcome::ok("/login", form::LOGIN, "You are signed out."))
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/logout-all")]
 pub async fn logout_all() -> Result<(), ServerFnError> {
-    let state = backend::state()?;
     let user = backend::require_user().await?;
-    spacedly_server::auth::end_all_sessions(&state, &user)
-        .await
-        .map_err(backend::internal)?;
-    spacedly_server::auth::session::sign_out(&backend::session().await?)
-        .await
-        .map_err(backend::internal)?;
-    leptos_axum::redirect("/login?signed_out=all");
-    Ok(())
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        spacedly_server::auth::end_all_sessions(&state, &user)
+            .await
+            .map_err(backend::internal)?;
+        spacedly_server::auth::session::sign_out(&backend::session().await?)
+            .await
+            .map_err(backend::internal)?;
+        Ok(crate::forms::Outcome::ok(
+            "/login",
+            form::LOGIN,
+            "You were signed out on every device.",
+        ))
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/forgot")]
-pub async fn forgot_password(email: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    match spacedly_server::auth::forgot_password(&state, &email, backend::client_ip()).await {
-        Ok(()) => Ok(FormResult::success(
-            "If the email exists, a reset link has been sent. It works for one hour.",
-        )),
-        Err(e) => crate::forms::from_error(e),
-    }
+pub async fn forgot_password(email: String, nonce: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        Ok(
+            match spacedly_server::auth::forgot_password(&state, &email, backend::client_ip()).await
+            {
+                Ok(()) => Outcome::ok(
+                    "/forgot-password",
+                    form::FORGOT,
+                    "If the email exists, a reset link has been sent. It works for one hour.",
+                )
+                .keep(&[("email", &email)]),
+                Err(e) => Outcome::error("/forgot-password", form::FORGOT, e)
+                    .keep(&[("email", &email)]),
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/reset")]
-pub async fn reset_password(token: String, password: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    match spacedly_server::auth::reset_password(&state, &token, &password, backend::client_ip())
-        .await
-    {
-        Ok(_) => {
-            spacedly_server::auth::session::sign_out(&backend::session().await?)
-                .await
-                .map_err(backend::internal)?;
-            leptos_axum::redirect("/login?reset=1");
-            Ok(FormResult::success("Your password has been reset"))
-        }
-        Err(e) => crate::forms::from_error(e),
-    }
+pub async fn reset_password(
+    token: String,
+    password: String,
+    nonce: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        Ok(
+            match spacedly_server::auth::reset_password(
+                &state,
+                &token,
+                &password,
+                backend::client_ip(),
+            )
+            .await
+            {
+                Ok(_) => {
+                    spacedly_server::auth::session::sign_out(&backend::session().await?)
+                        .await
+                        .map_err(backend::internal)?;
+                    Outcome::ok(
+                        "/login?reset=1",
+                        form::LOGIN,
+                        "Your password has been reset. Sign in with the new one.",
+                    )
+                }
+                Err(e) => {
+                    let back = format!("/reset-password?token={}", encode(&token));
+                    Outcome::error(back, form::RESET, e)
+                }
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/verify-email")]
-pub async fn verify_email(token: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    match spacedly_server::auth::verify_email(&state, &token).await {
-        Ok(_) => Ok(FormResult::success(
-            "Your email address is confirmed. Reminders will reach you.",
-        )),
-        Err(e) => crate::forms::from_error(e),
-    }
+pub async fn verify_email(token: String) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let back = format!("/verify-email?token={}", encode(&token));
+        Ok(
+            match spacedly_server::auth::verify_email(&state, &token).await {
+                Ok(_) => Outcome::ok(
+                    back,
+                    form::VERIFY,
+                    "Your email address is confirmed. Reminders will reach you.",
+                ),
+                Err(e) => Outcome::error(back, form::VERIFY, e),
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/resend-verification")]
-pub async fn resend_verification() -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
+pub async fn resend_verification(nonce: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     let user = backend::require_user().await?;
-    match spacedly_server::auth::resend_verification(&state, &user).await {
-        Ok(true) => Ok(FormResult::success("We sent a new confirmation link")),
-        Ok(false) => Ok(FormResult {
-            ok: false,
-            message: "A link was sent less than a minute ago; check your inbox".into(),
-            ..Default::default()
-        }),
-        Err(e) => crate::forms::from_error(e),
-    }
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        let back = crate::forms::referer_path().unwrap_or_else(|| "/dashboard".into());
+        Ok(
+            match spacedly_server::auth::resend_verification(&state, &user).await {
+                Ok(true) => Outcome::ok(
+                    back,
+                    form::RESEND_VERIFICATION,
+                    "We sent a new confirmation link.",
+                ),
+                Ok(false) => Outcome::failed(
+                    back,
+                    form::RESEND_VERIFICATION,
+                    "A link was sent less than a minute ago; check your inbox.",
+                ),
+                Err(e) => Outcome::error(back, form::RESEND_VERIFICATION, e),
+            },
+        )
+    })
+    .await
 }
+
+#[cfg(feature = "ssr")]
+const SETTINGS: &str = "/settings";
 
 #[server(prefix = "/_sf", endpoint = "account/profile")]
 pub async fn update_profile(
     name: String,
     timezone: String,
     digest_hour: String,
-) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     let user = backend::require_user().await?;
-    let digest_hour = match digest_hour.trim().parse::<i64>() {
-        Ok(h) => Some(h),
-        Err(_) => {
-            return Ok(FormResult {
-                ok: false,
-                message: "Choose an hour from 0 to 23".into(),
-                fields: [(
-                    "digest_hour".to_string(),
-                    "Choose an hour from 0 to 23".to_string(),
-                )]
-                .into(),
-            })
-        }
-    };
-    let changes = spacedly_server::auth::ProfileChanges {
-        name: Some(name),
-        timezone: Some(timezone),
-        digest_hour,
-    };
-    match spacedly_server::auth::update_profile(&state, &user, changes).await {
-        Ok(_) => Ok(FormResult::success("Settings saved")),
-        Err(e) => crate::forms::from_error(e),
-    }
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#profile");
+        let typed = [
+            ("name", name.as_str()),
+            ("timezone", timezone.as_str()),
+            ("digest_hour", digest_hour.as_str()),
+        ];
+        let Ok(hour) = digest_hour.trim().parse::<i64>() else {
+            return Ok(Outcome::error(
+                to,
+                form::PROFILE,
+                spacedly_server::AppError::validation("digest_hour", "Choose an hour from 0 to 23"),
+            )
+            .keep(&typed));
+        };
+        let changes = spacedly_server::auth::ProfileChanges {
+            name: Some(name.clone()),
+            timezone: Some(timezone.clone()),
+            digest_hour: Some(hour),
+        };
+        Ok(
+            match spacedly_server::auth::update_profile(&state, &user, changes).await {
+                Ok(_) => Outcome::ok(to, form::PROFILE, "Settings saved."),
+                Err(e) => Outcome::error(to, form::PROFILE, e).keep(&typed),
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/two-factor")]
-pub async fn set_two_factor(enabled: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
+pub async fn set_two_factor(enabled: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     let user = backend::require_user().await?;
-    let enabled = match enabled.as_str() {
-        "on" => true,
-        "off" => false,
-        _ => {
-            return Ok(FormResult {
-                ok: false,
-                message: "Choose on or off".into(),
-                ..Default::default()
-            })
-        }
-    };
-    match spacedly_server::auth::set_two_factor(&state, &user, enabled).await {
-        Ok(_) => Ok(FormResult::success(if enabled {
-            "Two-factor sign-in is on: we will email you a code each time you sign in"
-        } else {
-            "Two-factor sign-in is off"
-        })),
-        Err(e) => crate::forms::from_error(e),
-    }
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#two-factor");
+        let enabled = match enabled.as_deref() {
+            Some("on") => true,
+            Some("off") => false,
+            _ => return Ok(Outcome::failed(to, form::TWO_FACTOR, "Choose on or off.")),
+        };
+        Ok(
+            match spacedly_server::auth::set_two_factor(&state, &user, enabled).await {
+                Ok(_) => Outcome::ok(
+                    to,
+                    form::TWO_FACTOR,
+                    if enabled {
+                        "Two-factor sign-in is on: we will email you a code each time you sign in."
+                    } else {
+                        "Two-factor sign-in is off."
+                    },
+                ),
+                Err(e) => Outcome::error(to, form::TWO_FACTOR, e),
+            },
+        )
+    })
+    .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/change-password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
-) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
     let user = backend::require_user().await?;
-    match spacedly_server::auth::change_password(&state, &user, &current_password, &new_password)
-        .await
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#password");
+        Ok(
+            match spacedly_server::auth::change_password(
+                &state,
+                &user,
+                &current_password,
+                &new_password,
+            )
+            .await
+            {
+                Ok(user) => {
+                    spacedly_server::auth::session::refresh_version(
+                        &backend::session().await?,
+                        &user,
+                    )
+                    .await
+                    .map_err(backend::internal)?;
+                    Outcome::ok(
+                        to,
+                        form::PASSWORD,
+                        "Password changed; your other sessions were signed out.",
+                    )
+                }
+                Err(e) => Outcome::error(to, form::PASSWORD, e),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "account/set-password")]
+pub async fn set_password(password: String) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    let user = backend::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#password");
+        Ok(
+            match spacedly_server::auth::set_password(&state, &user, &password).await {
+                Ok(_) => Outcome::ok(
+                    to,
+                    form::PASSWORD,
+                    "Password set: you can now also sign in with your email.",
+                ),
+                Err(e) => Outcome::error(to, form::SET_PASSWORD, e),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "account/tokens/create")]
+pub async fn create_token(
+    name: String,
+    expires_in_days: String,
+    nonce: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    let user = backend::require_user().await?;
+    crate::forms::submit(nonce, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#tokens");
+        let days = match expires_in_days.trim() {
+            "" | "never" => None,
+            d => d.parse::<i64>().ok(),
+        };
+        Ok(
+            match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await
+            {
+                Ok(created) => {
+                    let mut outcome = Outcome::ok(
+                        to,
+                        form::TOKENS,
+                        "Token created. Copy it now: it will not be shown again.",
+                    );
+                    if let Some(flash) = outcome.flash.as_mut() {
+                        flash.sealed_secret = Some(spacedly_server::sealed::seal(
+                            &state.config.secret_key,
+                            &created.secret,
+                        ));
+                    }
+                    outcome
+                }
+                Err(e) => Outcome::error(to, form::TOKENS, e)
+                    .keep(&[("name", &name), ("expires_in_days", &expires_in_days)]),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "account/tokens/revoke")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    let user = backend::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#tokens");
+        let Ok(id) = id.parse() else {
+            return Ok(Outcome::failed(to, form::TOKENS, "That token no longer exists."));
+        };
+        Ok(
+            match spacedly_server::auth::api_tokens::revoke(&state.pool, &user, id).await {
+                Ok(()) => Outcome::ok(to, form::TOKENS, "Token revoked."),
+                Err(e) => Outcome::error(to, form::TOKENS, e),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "account/delete")]
+pub async fn delete_account(password: Option<String>) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    use spacedly_server::auth;
+    let user = backend::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let session = backend::session().await?;
+        let signed_in_at = auth::session::signed_in_at(&session)
+            .await
+            .map_err(backend::internal)?;
+        Ok(
+            match auth::delete_account(&state, &user, password.as_deref(), signed_in_at).await {
+                Ok(()) => {
+                    auth::session::sign_out(&session)
+                        .await
+                        .map_err(backend::internal)?;
+                    Outcome::ok("/", "", "Your account and all its data were deleted.")
+                }
+                Err(e) => Outcome::error(format!("{SETTINGS}#delete"), form::DELETE, e),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "account/sessions/revoke")]
+pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    let user = backend::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = backend::state()?;
+        let to = format!("{SETTINGS}#sessions");
+        Ok(
+            match spacedly_server::auth::session::revoke_session(&state, &user, &id).await {
+                Ok(()) => Outcome::ok(to, form::SESSIONS, "That session is signed out."),
+                Err(e) => Outcome::error(to, form::SESSIONS, e),
+            },
+        )
+    })
+    .await
+}
+
+/// Percent-encodes a query value.
+#[cfg(feature = "ssr")]
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Whether this server offers sign-in with Google.
+pub fn google_enabled() -> bool {
+    #[cfg(feature = "ssr")]
     {
-        Ok(user) => {
-            spacedly_server::auth::session::refresh_version(&backend::session().await?, &user)
-                .await
-                .map_err(backend::internal)?;
-            Ok(FormResult::success(
-                "Password changed; your other sessions were signed out",
-            ))
-        }
-        Err(e) => crate::forms::from_error(e),
+        use_context::<spacedly_server::AppState>().is_some_and(|s| s.google.is_some())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 
@@ -388,13 +613,6 @@ pub struct TokenView {
     pub created: String,
     pub last_used: Option<String>,
     pub expires: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TokenCreated {
-    pub result: FormResult,
-    /// Shown once, right after creation.
-    pub secret: Option<String>,
 }
 
 #[server(prefix = "/_sf", endpoint = "account/tokens")]
@@ -416,85 +634,6 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
             expires: t.expires_at.map(day),
         })
         .collect())
-}
-
-#[server(prefix = "/_sf", endpoint = "account/tokens/create")]
-pub async fn create_token(
-    name: String,
-    expires_in_days: String,
-) -> Result<TokenCreated, ServerFnError> {
-    let state = backend::state()?;
-    let user = backend::require_user().await?;
-    let days = match expires_in_days.trim() {
-        "" | "never" => None,
-        d => d.parse::<i64>().ok(),
-    };
-    match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await {
-        Ok(created) => Ok(TokenCreated {
-            result: FormResult::success("Token created. Copy it now: it will not be shown again."),
-            secret: Some(created.secret),
-        }),
-        Err(e) => Ok(TokenCreated {
-            result: crate::forms::from_error(e)?,
-            secret: None,
-        }),
-    }
-}
-
-#[server(prefix = "/_sf", endpoint = "account/tokens/revoke")]
-pub async fn revoke_token(id: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    let user = backend::require_user().await?;
-    let Ok(id) = id.parse() else {
-        return Ok(FormResult {
-            ok: false,
-            message: "Not found".into(),
-            ..Default::default()
-        });
-    };
-    match spacedly_server::auth::api_tokens::revoke(&state.pool, &user, id).await {
-        Ok(()) => Ok(FormResult::success("Token revoked")),
-        Err(e) => crate::forms::from_error(e),
-    }
-}
-
-#[server(prefix = "/_sf", endpoint = "account/delete")]
-pub async fn delete_account(password: Option<String>) -> Result<FormResult, ServerFnError> {
-    use spacedly_server::auth;
-    let state = backend::state()?;
-    let user = backend::require_user().await?;
-    let session = backend::session().await?;
-    let signed_in_at = auth::session::signed_in_at(&session)
-        .await
-        .map_err(backend::internal)?;
-    match auth::delete_account(&state, &user, password.as_deref(), signed_in_at).await {
-        Ok(()) => {
-            auth::session::sign_out(&session)
-                .await
-                .map_err(backend::internal)?;
-            leptos_axum::redirect("/?account=deleted");
-            Ok(FormResult::success("Your account was deleted"))
-        }
-        Err(e) => crate::forms::from_error(e),
-    }
-}
-
-/// Which sign-in options this server offers.
-#[server(prefix = "/_sf", endpoint = "account/options")]
-pub async fn sign_in_options() -> Result<bool, ServerFnError> {
-    Ok(backend::state()?.google.is_some())
-}
-
-#[server(prefix = "/_sf", endpoint = "account/set-password")]
-pub async fn set_password(password: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    let user = backend::require_user().await?;
-    match spacedly_server::auth::set_password(&state, &user, &password).await {
-        Ok(_) => Ok(FormResult::success(
-            "Password set: you can now also sign in with your email",
-        )),
-        Err(e) => crate::forms::from_error(e),
-    }
 }
 
 /// The message for `/login?error=<code>`.
@@ -574,12 +713,3 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
         .collect())
 }
 
-#[server(prefix = "/_sf", endpoint = "account/sessions/revoke")]
-pub async fn revoke_session(id: String) -> Result<FormResult, ServerFnError> {
-    let state = backend::state()?;
-    let user = backend::require_user().await?;
-    match spacedly_server::auth::session::revoke_session(&state, &user, &id).await {
-        Ok(()) => Ok(FormResult::success("That session is signed out")),
-        Err(e) => crate::forms::from_error(e),
-    }
-}

@@ -19,18 +19,6 @@ fn Brand() -> impl IntoView {
     }
 }
 
-/// Marks the page as hydrated. It lives in the page frames, not in `App`, so that on pages whose
-/// content waits for data (inside a Suspense) the mark also waits for that content and its
-/// forms. Effects never run on the server, so the attribute proves the WASM ran.
-#[component]
-fn HydrationMark() -> impl IntoView {
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
-}
-
 #[component]
 fn SkipLink() -> impl IntoView {
     view! { <a class="skip-link" href="#main">"Skip to content"</a> }
@@ -40,7 +28,6 @@ fn SkipLink() -> impl IntoView {
 #[component]
 pub fn PublicLayout(children: Children) -> impl IntoView {
     view! {
-        <HydrationMark />
         <SkipLink />
         <header class="site-header">
             <div class="container site-header__inner">
@@ -55,6 +42,7 @@ pub fn PublicLayout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main" class="site-main">
+            <div class="container"><crate::forms::PageFlash /></div>
             {children()}
         </main>
         <footer class="site-footer">
@@ -115,7 +103,6 @@ pub fn AppLayout(
         })
         .collect_view();
     view! {
-        <HydrationMark />
         <SkipLink />
         <header class="app-header">
             <div class="container app-header__inner">
@@ -135,6 +122,7 @@ pub fn AppLayout(
         {banner}
         <main id="main" class="app-main container">
             <h1 class="page-title">{title}</h1>
+            <crate::forms::PageFlash />
             {children()}
         </main>
     }
@@ -163,18 +151,18 @@ pub fn SignedInLayout(
     me: crate::accounts::Me,
     children: Children,
 ) -> impl IntoView {
-    use leptos::form::ActionForm;
+    use leptos::server_fn::ServerFn;
 
-    use crate::accounts::{Logout, ResendVerification};
-    let logout = ServerAction::<Logout>::new();
-    let resend = ServerAction::<ResendVerification>::new();
-    let resent = crate::forms::latest(resend.value());
+    use crate::{
+        accounts::{form, Logout, ResendVerification},
+        forms::{FormMessage, FormState, PostForm},
+    };
     let account = view! {
         <div class="account-menu">
             <span class="account-menu__name" title=me.email.clone()>{me.name.clone()}</span>
-            <ActionForm action=logout attr:class="account-menu__form">
+            <PostForm action=Logout::PATH class="account-menu__form">
                 <button type="submit" class="button button--small">"Sign out"</button>
-            </ActionForm>
+            </PostForm>
         </div>
     }
     .into_any();
@@ -186,10 +174,10 @@ pub fn SignedInLayout(
                         "Confirm your email address (" {me.email.clone()}
                         ") to receive reminders. Check your inbox for our link."
                     </p>
-                    <ActionForm action=resend attr:class="banner__form">
+                    <PostForm action=ResendVerification::PATH class="banner__form">
                         <button type="submit" class="button button--small">"Send the link again"</button>
-                    </ActionForm>
-                    <crate::forms::FormMessage result=resent />
+                    </PostForm>
+                    <FormMessage state=FormState::of(form::RESEND_VERIFICATION) />
                 </div>
             </div>
         }

@@ -106,6 +106,7 @@ pub async fn run_maintenance(pool: &PgPool) -> anyhow::Result<MaintenanceReport>
     let expired_sessions = PgSessionStore::delete_expired(pool).await?;
     crate::limits::purge_old(pool).await?;
     crate::auth::codes::purge_dead(pool).await?;
+    crate::idempotency::purge_old(pool).await?;
     let pruned_jobs = sqlx::query(
         "DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed')
            AND done_at < now() - $1::interval",

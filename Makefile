@@ -11,7 +11,7 @@ export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 BIN := target/release/spacedly
 E2E_PORT ?= 3100
 
-.PHONY: run test setup db db-stop build unit wasm-deps e2e bench lint fmt clean-data
+.PHONY: run test setup setup-test db db-stop build unit wasm-deps e2e e2e-repeat bench lint fmt clean-data
 
 ## run: build the release and serve it at http://127.0.0.1:3000 (local PostgreSQL unless DATABASE_URL is set)
 run: setup build
@@ -43,12 +43,17 @@ e2e:
 	rm -rf .data/e2e .data/e2e-dev .data/e2e-smtp
 	cd end2end && E2E_PORT=$(E2E_PORT) \
 	  E2E_DATABASE_URL="$$(bash ../scripts/db.sh url spacedly_e2e)" \
-	  SPACEDLY_BIN=$(CURDIR)/$(BIN) npx playwright test
+	  SPACEDLY_BIN=$(CURDIR)/$(BIN) npx playwright test $(E2E_ARGS)
+
+## e2e-repeat: the whole Playwright suite N times in a row (default 10), stopping at the first failure
+e2e-repeat:
+	for i in $$(seq 1 $${N:-10}); do echo "== run $$i"; $(MAKE) --no-print-directory e2e || exit 1; done
 
 ## bench: load figures for BENCHMARKS.md
-bench: setup build
+bench: setup-test build
 	@bash scripts/setup.sh bench
 	bash scripts/db.sh start
+	$(MAKE) e2e E2E_ARGS=tests/budget.spec.ts
 	bash scripts/bench.sh
 
 wasm-deps:

@@ -127,6 +127,23 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "- server RSS idle after start: $(( idle_rss / 1024 )) MiB"
   echo "- server RSS peak under load: $(( peak_rss / 1024 )) MiB"
   echo
+  echo "## First load per page (WASM + JS + CSS the page's HTML makes the browser fetch, brotli -q 11)"
+  echo
+  echo "Measured in Chromium by end2end/tests/budget.spec.ts (run by \`make bench\` and \`make test\`). The anchor is"
+  echo "the original product's React single-page app: 359 KB brotli on every page. Budget: 180 KB."
+  echo
+  if [ -f target/first-load.json ]; then
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync("target/first-load.json", "utf8"));
+      console.log("| page | bytes (brotli) | vs original 359 KB | within 180 KB |");
+      console.log("|---|---|---|---|");
+      for (const p of r.pages) {
+        console.log(`| ${p.page} | ${p.total} | ${(p.total / r.original).toFixed(2)}x (${(r.original / p.total).toFixed(1)}x smaller) | ${p.total <= r.budget ? "yes" : "NO"} |`);
+      }'
+  else
+    echo "(target/first-load.json is missing: run \`make e2e\`)"
+  fi
+  echo
   echo "## Front-end sizes (bytes; gzip -9, brotli -q 11)"
   echo
   echo "| file | raw | gzip | brotli |"

@@ -194,7 +194,12 @@ mod ssr {
             Self::message(to, form, false, message)
         }
 
-        fn message(to: impl Into<String>, form: &str, ok: bool, message: impl Into<String>) -> Self {
+        fn message(
+            to: impl Into<String>,
+            form: &str,
+            ok: bool,
+            message: impl Into<String>,
+        ) -> Self {
             Self {
                 to: to.into(),
                 flash: Some(Flash {
@@ -373,7 +378,11 @@ mod ssr {
         }
     }
 
-    async fn apply(state: &AppState, session: &Session, outcome: Outcome) -> Result<(), ServerFnError> {
+    async fn apply(
+        state: &AppState,
+        session: &Session,
+        outcome: Outcome,
+    ) -> Result<(), ServerFnError> {
         if let Some(user_id) = outcome.sign_in {
             let already = auth::session::current_user(state, session)
                 .await
@@ -392,7 +401,9 @@ mod ssr {
         }
         if let Some(flash) = outcome.flash {
             session.insert(FLASH, flash).await.map_err(|e| {
-                internal(AppError::Internal(anyhow::anyhow!("storing the flash: {e}")))
+                internal(AppError::Internal(anyhow::anyhow!(
+                    "storing the flash: {e}"
+                )))
             })?;
         }
         see_other(&outcome.to);

@@ -103,7 +103,11 @@ mod ssr {
     /// Middleware for the page routes: loads the user and takes the flash out of the session
     /// before the page renders (the session is saved with the response head, so it must not
     /// change while the body streams).
-    pub async fn attach(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    pub async fn attach(
+        State(state): State<AppState>,
+        mut request: Request,
+        next: Next,
+    ) -> Response {
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
             return next.run(request).await;
         }
@@ -126,7 +130,11 @@ mod ssr {
                 Err(e) => tracing::warn!(error = %e, "reading the flash"),
             }
         }
-        if let Some(sealed) = context.flash.as_ref().and_then(|f| f.sealed_secret.as_deref()) {
+        if let Some(sealed) = context
+            .flash
+            .as_ref()
+            .and_then(|f| f.sealed_secret.as_deref())
+        {
             context.secret = spacedly_server::sealed::open(&state.config.secret_key, sealed);
         }
         let personal = context.me.is_some() || context.flash.is_some();

@@ -50,13 +50,19 @@ pub async fn claim<T: DeserializeOwned>(pool: &PgPool, nonce: &str) -> AppResult
     }
     let started = tokio::time::Instant::now();
     loop {
-        let outcome = sqlx::query_scalar::<_, Option<serde_json::Value>>(
-            "SELECT outcome FROM form_submissions WHERE nonce_hash = $1",
+        // An outcome is replayed for a few minutes only: a repeat is a double click or a
+        // re-sent POST, not a form kept open for hours.
+        let row = sqlx::query_as::<_, (Option<serde_json::Value>, bool)>(
+            "SELECT outcome, created_at > now() - interval '10 minutes'
+               FROM form_submissions WHERE nonce_hash = $1",
         )
         .bind(&key)
         .fetch_optional(pool)
-        .await?
-        .flatten();
+        .await?;
+        let outcome = match row {
+            Some((_, false)) | None => return Ok(Claim::Busy),
+            Some((outcome, true)) => outcome,
+        };
         if let Some(value) = outcome {
             return Ok(match serde_json::from_value(value) {
                 Ok(outcome) => Claim::Replay(outcome),

@@ -77,24 +77,30 @@ pub async fn register(
             password,
             timezone: timezone.clone(),
         };
-        Ok(match auth::register(&state, input, backend::client_ip()).await {
-            Ok(user) => {
-                // Signed in straight away; the banner asks to confirm the address.
-                let session = backend::session().await?;
-                auth::session::sign_in(&session, &user, false, &backend::device())
-                    .await
-                    .map_err(backend::internal)?;
-                Outcome {
-                    sign_in: Some(user.id),
-                    ..Outcome::ok("/dashboard", "", "Welcome to Spacedly! Your account is ready.")
+        Ok(
+            match auth::register(&state, input, backend::client_ip()).await {
+                Ok(user) => {
+                    // Signed in straight away; the banner asks to confirm the address.
+                    let session = backend::session().await?;
+                    auth::session::sign_in(&session, &user, false, &backend::device())
+                        .await
+                        .map_err(backend::internal)?;
+                    Outcome {
+                        sign_in: Some(user.id),
+                        ..Outcome::ok(
+                            "/dashboard",
+                            "",
+                            "Welcome to Spacedly! Your account is ready.",
+                        )
+                    }
                 }
-            }
-            Err(e) => Outcome::error("/register", form::REGISTER, e).keep(&[
-                ("name", &name),
-                ("email", &email),
-                ("timezone", timezone.as_deref().unwrap_or_default()),
-            ]),
-        })
+                Err(e) => Outcome::error("/register", form::REGISTER, e).keep(&[
+                    ("name", &name),
+                    ("email", &email),
+                    ("timezone", timezone.as_deref().unwrap_or_default()),
+                ]),
+            },
+        )
     })
     .await
 }
@@ -112,25 +118,29 @@ pub async fn login(
     crate::forms::submit(None, async move {
         let state = backend::state()?;
         let session = backend::session().await?;
-        Ok(match auth::login(&state, &email, &password, backend::client_ip()).await {
-            Ok(LoginOutcome::SignedIn(user)) => {
-                auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                    .await
-                    .map_err(backend::internal)?;
-                Outcome::go(safe_next(next))
-            }
-            Ok(LoginOutcome::CodeSent(user)) => {
-                auth::session::set_pending_2fa(&session, &user)
-                    .await
-                    .map_err(backend::internal)?;
-                let mut to = "/login/code".to_string();
-                if remember.is_some() {
-                    to.push_str("?remember=1");
+        Ok(
+            match auth::login(&state, &email, &password, backend::client_ip()).await {
+                Ok(LoginOutcome::SignedIn(user)) => {
+                    auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
+                        .await
+                        .map_err(backend::internal)?;
+                    Outcome::go(safe_next(next))
                 }
-                Outcome::ok(to, form::CODE, "We emailed you a sign-in code.")
-            }
-            Err(e) => Outcome::error(login_page(&next), form::LOGIN, e).keep(&[("email", &email)]),
-        })
+                Ok(LoginOutcome::CodeSent(user)) => {
+                    auth::session::set_pending_2fa(&session, &user)
+                        .await
+                        .map_err(backend::internal)?;
+                    let mut to = "/login/code".to_string();
+                    if remember.is_some() {
+                        to.push_str("?remember=1");
+                    }
+                    Outcome::ok(to, form::CODE, "We emailed you a sign-in code.")
+                }
+                Err(e) => {
+                    Outcome::error(login_page(&next), form::LOGIN, e).keep(&[("email", &email)])
+                }
+            },
+        )
     })
     .await
 }
@@ -209,7 +219,11 @@ pub async fn resend_code(nonce: Option<String>) -> Result<(), ServerFnError> {
                 ));
             }
         }
-        Ok(Outcome::ok(back, form::RESEND_CODE, "A new code is on its way."))
+        Ok(Outcome::ok(
+            back,
+            form::RESEND_CODE,
+            "A new code is on its way.",
+        ))
     })
     .await
 }
@@ -221,7 +235,11 @@ pub async fn logout() -> Result<(), ServerFnError> {
         spacedly_server::auth::session::sign_out(&session)
             .await
             .map_err(backend::internal)?;
-        Ok(crate::forms::Outcome::ok("/login", form::LOGIN, "You are signed out."))
+        Ok(crate::forms::Outcome::ok(
+            "/login",
+            form::LOGIN,
+            "You are signed out.",
+        ))
     })
     .await
 }
@@ -260,8 +278,9 @@ pub async fn forgot_password(email: String, nonce: Option<String>) -> Result<(),
                     "If the email exists, a reset link has been sent. It works for one hour.",
                 )
                 .keep(&[("email", &email)]),
-                Err(e) => Outcome::error("/forgot-password", form::FORGOT, e)
-                    .keep(&[("email", &email)]),
+                Err(e) => {
+                    Outcome::error("/forgot-password", form::FORGOT, e).keep(&[("email", &email)])
+                }
             },
         )
     })
@@ -500,8 +519,7 @@ pub async fn create_token(
             d => d.parse::<i64>().ok(),
         };
         Ok(
-            match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await
-            {
+            match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await {
                 Ok(created) => {
                     let mut outcome = Outcome::ok(
                         to,
@@ -532,7 +550,11 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
         let state = backend::state()?;
         let to = format!("{SETTINGS}#tokens");
         let Ok(id) = id.parse() else {
-            return Ok(Outcome::failed(to, form::TOKENS, "That token no longer exists."));
+            return Ok(Outcome::failed(
+                to,
+                form::TOKENS,
+                "That token no longer exists.",
+            ));
         };
         Ok(
             match spacedly_server::auth::api_tokens::revoke(&state.pool, &user, id).await {
@@ -712,4 +734,3 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
         })
         .collect())
 }
-

@@ -245,7 +245,9 @@ fn SettingsForms(me: Me) -> impl IntoView {
     let profile = FormState::of(form::PROFILE);
     let two_factor = FormState::of(form::TWO_FACTOR);
     let password = FormState::of(form::PASSWORD);
-    let timezone = profile.value("timezone").unwrap_or_else(|| me.timezone.clone());
+    let timezone = profile
+        .value("timezone")
+        .unwrap_or_else(|| me.timezone.clone());
     let digest_hour = profile
         .value("digest_hour")
         .unwrap_or_else(|| me.digest_hour.to_string());
@@ -377,10 +379,15 @@ fn ApiTokens() -> impl IntoView {
     let expires = state
         .value("expires_in_days")
         .unwrap_or_else(|| "90".into());
-    let options = [("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"), ("never", "Never")]
-        .into_iter()
-        .map(|(value, label)| view! { <option value=value selected=value == expires>{label}</option> })
-        .collect_view();
+    let options = [
+        ("30", "In 30 days"),
+        ("90", "In 90 days"),
+        ("365", "In a year"),
+        ("never", "Never"),
+    ]
+    .into_iter()
+    .map(|(value, label)| view! { <option value=value selected=value == expires>{label}</option> })
+    .collect_view();
     view! {
         <section class="panel" id="tokens" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"API tokens"</h2>

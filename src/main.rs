@@ -190,6 +190,9 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         None
     };
 
+    // One LISTEN connection per instance feeds every open notification stream.
+    tokio::spawn(state.live.clone().run(state.pool.clone(), shutdown.clone()));
+
     let listener = tokio::net::TcpListener::bind(state.config.bind_addr)
         .await
         .with_context(|| format!("binding {}", state.config.bind_addr))?;

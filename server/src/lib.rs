@@ -12,9 +12,11 @@ pub mod idempotency;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
+pub mod notifications;
 pub mod sealed;
 pub mod sessions;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 
 pub use config::Config;

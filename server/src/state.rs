@@ -14,6 +14,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Sign-in with Google, when configured.
     pub google: Option<Arc<crate::auth::google::Google>>,
+    /// Live notification updates of this instance (one LISTEN connection, many streams).
+    pub live: crate::notifications::live::Hub,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             config: Arc::new(config),
             mailer,
             google,
+            live: crate::notifications::live::Hub::new(),
         })
     }
 }

@@ -41,7 +41,11 @@ mod backend {
         state.mailer.outbox().cloned()
     }
 
+    /// Outside development (or with SMTP configured) the mailbox does not exist: 404.
     pub fn unavailable() -> ServerFnError {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
         ServerFnError::new("not found")
     }
 

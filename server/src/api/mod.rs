@@ -14,6 +14,8 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", crate::auth::api::auth_router())
         .nest("/user", crate::auth::api::user_router())
         .nest("/tokens", crate::auth::api::tokens_router())
+        .nest("/tasks", crate::tasks::api::router())
+        .nest("/notifications", crate::notifications::api::router())
         .fallback(not_found)
 }
 

@@ -1,0 +1,211 @@
+//! /api/notifications (API.md): list, unread count, mark read, delete, and a live stream.
+
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::{Path, Query, State},
+    response::sse::{Event, KeepAlive, Sse},
+    routing::{delete, get, patch},
+    Router,
+};
+use chrono::{DateTime, Utc};
+use futures::{stream, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Notification;
+use crate::{
+    auth::session::CurrentUser,
+    error::{ok, AppError, AppResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list))
+        .route("/count", get(count))
+        .route("/read-all", patch(read_all))
+        .route("/stream", get(stream_events))
+        .route("/{id}/read", patch(read_one))
+        .route("/{id}", delete(remove))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationJson {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub message: String,
+    pub is_read: bool,
+    pub created_at: DateTime<Utc>,
+    pub related_task_id: Option<String>,
+}
+
+impl From<Notification> for NotificationJson {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id.to_string(),
+            kind: n.kind,
+            title: n.title,
+            message: n.message,
+            is_read: n.read_at.is_some(),
+            created_at: n.created_at,
+            related_task_id: n.related_task_id.map(|id| id.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Paging {
+    page: Option<String>,
+    limit: Option<String>,
+}
+
+fn positive(raw: Option<&str>, field: &str, default: i64) -> AppResult<i64> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(AppError::validation(field, "Use a whole number from 1")),
+        },
+    }
+}
+
+fn notification_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(paging): Query<Paging>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let page = positive(paging.page.as_deref(), "page", 1)?;
+    let limit = positive(paging.limit.as_deref(), "limit", super::DEFAULT_PAGE_SIZE)?
+        .min(super::MAX_PAGE_SIZE);
+    let (items, total) = super::list(&state.pool, user.id, page, limit).await?;
+    let unread = super::unread_count(&state.pool, user.id).await?;
+    let items: Vec<NotificationJson> = items.into_iter().map(Into::into).collect();
+    Ok(ok(
+        "Notifications",
+        json!({ "notifications": items, "page": page, "limit": limit, "total": total, "unread": unread }),
+    ))
+}
+
+async fn count(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let count = super::unread_count(&state.pool, user.id).await?;
+    Ok(ok("Unread notifications", json!({ "count": count })))
+}
+
+async fn read_one(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    super::mark_read(&state.pool, user.id, notification_id(&id)?, Utc::now()).await?;
+    Ok(ok("Marked as read", json!({})))
+}
+
+async fn read_all(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let changed = super::mark_all_read(&state.pool, user.id, Utc::now()).await?;
+    Ok(ok("All marked as read", json!({ "updated": changed })))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    super::delete(&state.pool, user.id, notification_id(&id)?).await?;
+    Ok(ok("Notification deleted", json!({})))
+}
+
+/// Server-sent events: `count` with the unread count at once and after every change, and
+/// `notification` for each new one. Fed by the instance's single LISTEN connection.
+async fn stream_events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let changes = state.live.subscribe();
+    let closing = state.live.closing();
+    let pool = state.pool.clone();
+    let user_id = user.id;
+    let first = super::unread_count(&pool, user_id).await?;
+    let initial = stream::once(async move { Ok(count_event(first)) });
+    let updates = stream::unfold((changes, Utc::now()), move |(mut changes, mut since)| {
+        let pool = pool.clone();
+        let closing = closing.clone();
+        async move {
+            // Wait for a change of this user's notifications (a lag means "something may
+            // have changed": refresh anyway).
+            loop {
+                tokio::select! {
+                    _ = closing.cancelled() => return None,
+                    received = changes.recv() => match received {
+                        Ok(id) if id == user_id => break,
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(_) => return None,
+                    }
+                }
+            }
+            let mut events = Vec::new();
+            match newer_than(&pool, user_id, since).await {
+                Ok(new) => {
+                    for n in new {
+                        since = since.max(n.created_at);
+                        if let Ok(e) = Event::default()
+                            .event("notification")
+                            .json_data(NotificationJson::from(n))
+                        {
+                            events.push(Ok(e));
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = ?e, "new notifications for the live stream"),
+            }
+            match super::unread_count(&pool, user_id).await {
+                Ok(count) => events.push(Ok(count_event(count))),
+                Err(e) => tracing::warn!(error = ?e, "unread count for the live stream"),
+            }
+            Some((stream::iter(events), (changes, since)))
+        }
+    })
+    .flatten();
+    Ok(Sse::new(initial.chain(updates)).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(20))
+            .text("keep-alive"),
+    ))
+}
+
+fn count_event(count: i64) -> Event {
+    Event::default()
+        .event("count")
+        .data(json!({ "count": count }).to_string())
+}
+
+async fn newer_than(
+    pool: &sqlx::PgPool,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<Notification>> {
+    Ok(sqlx::query_as::<_, Notification>(
+        "SELECT id, user_id, kind, title, message, related_task_id, read_at, created_at
+           FROM notifications WHERE user_id = $1 AND created_at > $2
+          ORDER BY created_at LIMIT 20",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}

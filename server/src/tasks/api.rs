@@ -1,0 +1,291 @@
+//! /api/tasks (paths and fields of API.md, including what the original web client relies on:
+//! lists under `data.tasks`, capitalised priorities, strings never null for description and
+//! link, ids as strings, and every task when no paging is asked for).
+
+use axum::{
+    extract::{Path, Query, State},
+    routing::get,
+    Router,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
+use crate::{
+    api::ApiJson,
+    auth::session::CurrentUser,
+    error::{created, ok, AppError, AppResult, FieldErrors},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{id}", get(show).put(update).delete(remove))
+        .route("/{id}/reminders", get(reminders))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskJson {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub link: String,
+    pub category: String,
+    /// `Low`, `Medium` or `High`, as the original client shows them.
+    pub priority: &'static str,
+    pub status: &'static str,
+    pub due_date: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub spaced_revision: bool,
+    pub desired_retention: f32,
+    pub know_by: Option<chrono::NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub attachments: Vec<AttachmentJson>,
+    pub reminders: Vec<ReminderJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentJson {
+    pub id: String,
+    pub file_name: String,
+    pub original_name: String,
+    pub file_size: i64,
+    pub file_type: String,
+    pub file_url: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderJson {
+    pub id: String,
+    pub task_id: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub status: String,
+    /// The channel: email, push or both.
+    #[serde(rename = "type")]
+    pub channel: String,
+    pub kind: String,
+    pub message: String,
+}
+
+impl From<TaskDetails> for TaskJson {
+    fn from(d: TaskDetails) -> Self {
+        let t = d.task;
+        let status = t.status().as_str();
+        Self {
+            id: t.id.to_string(),
+            priority: Priority::from_rank(t.priority).label(),
+            status,
+            title: t.title,
+            description: t.description,
+            link: t.link,
+            category: t.category,
+            due_date: t.due_at,
+            completed_at: t.completed_at,
+            spaced_revision: t.spaced_revision,
+            desired_retention: t.desired_retention,
+            know_by: t.know_by,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            attachments: d
+                .attachments
+                .into_iter()
+                .map(|a| AttachmentJson {
+                    id: a.id.to_string(),
+                    file_name: a.original_name.clone(),
+                    file_url: format!("/api/attachments/{}", a.id),
+                    original_name: a.original_name,
+                    file_size: a.size,
+                    file_type: a.content_type,
+                    width: a.width,
+                    height: a.height,
+                    created_at: a.created_at,
+                })
+                .collect(),
+            reminders: d.reminders.into_iter().map(ReminderJson::from).collect(),
+        }
+    }
+}
+
+impl From<super::ReminderSummary> for ReminderJson {
+    fn from(r: super::ReminderSummary) -> Self {
+        Self {
+            id: r.id.to_string(),
+            task_id: r.task_id.to_string(),
+            scheduled_at: r.scheduled_at,
+            status: r.status,
+            channel: r.channel,
+            kind: r.kind,
+            message: r.message,
+        }
+    }
+}
+
+/// A task id from the path; anything that is not a UUID cannot be one of the user's tasks.
+fn task_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub status: Option<String>,
+    pub due: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub limit: Option<String>,
+}
+
+impl ListParams {
+    /// Parses the query; unknown values are field errors, empty ones mean "any".
+    pub fn parse(&self) -> AppResult<ListQuery> {
+        let mut errors = FieldErrors::new();
+        let mut err = |field: &str, message: &str| {
+            errors
+                .entry(field.to_string())
+                .or_default()
+                .push(message.to_string());
+        };
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let priority = given(&self.priority)
+            .and_then(|p| Priority::parse(&p).map_err(|m| err("priority", &m)).ok());
+        let status =
+            given(&self.status).and_then(|s| Status::parse(&s).map_err(|m| err("status", &m)).ok());
+        let due = given(&self.due).and_then(|d| {
+            let parsed = Due::parse(&d);
+            if parsed.is_none() {
+                err("due", "Choose overdue, today or week");
+            }
+            parsed
+        });
+        let sort = match given(&self.sort) {
+            None => Sort::default(),
+            Some(s) => Sort::parse(&s).unwrap_or_else(|| {
+                err("sort", "Sort by dueDate, -createdAt or priority");
+                Sort::default()
+            }),
+        };
+        let mut number = |field: &str, v: &Option<String>| -> Option<i64> {
+            let raw = given(v)?;
+            match raw.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    err(field, "Use a whole number from 1");
+                    None
+                }
+            }
+        };
+        let page = number("page", &self.page);
+        let limit = number("limit", &self.limit);
+        if !errors.is_empty() {
+            return Err(AppError::Validation {
+                message: "Please correct the query".into(),
+                fields: errors,
+            });
+        }
+        Ok(ListQuery {
+            q: given(&self.q),
+            category: given(&self.category).map(|c| c.trim().to_string()),
+            priority,
+            status,
+            due,
+            sort,
+            // Paging applies only when asked for: the original client pages on its own.
+            limit: limit.or(page.map(|_| 20)),
+            page,
+        })
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(params): Query<ListParams>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let query = params.parse()?;
+    let zone = super::zone_of(&user.timezone);
+    let list = super::list(&state.pool, user.id, zone, &query, Utc::now()).await?;
+    let tasks: Vec<TaskJson> = list.tasks.into_iter().map(TaskJson::from).collect();
+    Ok(ok(
+        "Tasks",
+        json!({ "tasks": tasks, "page": list.page, "limit": list.limit, "total": list.total }),
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(input): ApiJson<TaskInput>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let changes = input.parse(super::zone_of(&user.timezone), true)?;
+    let task = super::create(&state.pool, user.id, changes, Utc::now()).await?;
+    let details = TaskDetails {
+        task,
+        attachments: vec![],
+        reminders: vec![],
+    };
+    Ok(created(
+        "Task created",
+        json!({ "task": TaskJson::from(details) }),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let details = super::details(&state.pool, user.id, task_id(&id)?).await?;
+    Ok(ok("Task", json!({ "task": TaskJson::from(details) })))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TaskInput>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let id = task_id(&id)?;
+    let changes = input.parse(super::zone_of(&user.timezone), false)?;
+    super::update(&state.pool, user.id, id, changes, Utc::now()).await?;
+    let details = super::details(&state.pool, user.id, id).await?;
+    Ok(ok(
+        "Task updated",
+        json!({ "task": TaskJson::from(details) }),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let keys = super::delete(&state.pool, user.id, task_id(&id)?).await?;
+    super::remove_files(&state, keys).await;
+    Ok(ok("Task deleted", json!({})))
+}
+
+async fn reminders(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let details = super::details(&state.pool, user.id, task_id(&id)?).await?;
+    let reminders: Vec<ReminderJson> = details
+        .reminders
+        .into_iter()
+        .map(ReminderJson::from)
+        .collect();
+    Ok(ok("Reminders", json!({ "reminders": reminders })))
+}

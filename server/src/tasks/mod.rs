@@ -1,0 +1,569 @@
+//! Tasks: a topic to learn or a thing to do, owned by one user. The JSON API (`api`) and the
+//! web pages call the same functions here. Every query filters by the owner's id: another
+//! user's task is simply not found.
+
+pub mod api;
+pub mod types;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub use types::{Priority, Status, TaskChanges, TaskInput};
+
+use crate::{
+    error::{AppError, AppResult},
+    notifications::{self, Kind},
+};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Task {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub link: String,
+    pub category: String,
+    pub priority: i16,
+    pub status: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub spaced_revision: bool,
+    pub desired_retention: f32,
+    pub know_by: Option<NaiveDate>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Task {
+    pub fn priority(&self) -> Priority {
+        Priority::from_rank(self.priority)
+    }
+
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Todo)
+    }
+
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status() != Status::Completed && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct AttachmentSummary {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub original_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub original_size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ReminderSummary {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub message: String,
+    pub status: String,
+}
+
+/// A task with what hangs off it, as lists and the detail page show it.
+#[derive(Debug, Clone)]
+pub struct TaskDetails {
+    pub task: Task,
+    pub attachments: Vec<AttachmentSummary>,
+    pub reminders: Vec<ReminderSummary>,
+}
+
+const COLUMNS: &str = "id, user_id, title, description, link, category, priority, status, due_at, \
+     spaced_revision, desired_retention, know_by, completed_at, created_at, updated_at";
+
+/// The user's time zone, UTC if the stored name is unknown.
+pub fn zone_of(timezone: &str) -> Tz {
+    timezone.parse().unwrap_or(Tz::UTC)
+}
+
+/// Creates a task from parsed fields (the title is required).
+pub async fn create(
+    pool: &PgPool,
+    user_id: Uuid,
+    changes: TaskChanges,
+    now: DateTime<Utc>,
+) -> AppResult<Task> {
+    let title = changes
+        .title
+        .ok_or_else(|| AppError::validation("title", "Give the task a title"))?;
+    let status = changes.status.unwrap_or(Status::Todo);
+    let task = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO tasks (user_id, title, description, link, category, priority, status, due_at,
+                            spaced_revision, desired_retention, know_by, completed_at,
+                            created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(user_id)
+    .bind(title)
+    .bind(changes.description.unwrap_or_default())
+    .bind(changes.link.unwrap_or_default())
+    .bind(
+        changes
+            .category
+            .unwrap_or_else(|| types::DEFAULT_CATEGORY.into()),
+    )
+    .bind(changes.priority.unwrap_or(Priority::Medium).rank())
+    .bind(status.as_str())
+    .bind(changes.due_at.flatten())
+    .bind(changes.spaced_revision.unwrap_or(false))
+    .bind(changes.desired_retention.unwrap_or(0.9))
+    .bind(changes.know_by.flatten())
+    .bind((status == Status::Completed).then_some(now))
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    Ok(task)
+}
+
+/// One of the user's tasks, or 404.
+pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Task> {
+    sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2"
+    )))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// One task with its attachments and reminders.
+pub async fn details(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<TaskDetails> {
+    let task = get(pool, user_id, id).await?;
+    let mut list = with_relations(pool, user_id, vec![task]).await?;
+    list.pop().ok_or(AppError::NotFound)
+}
+
+/// Applies parsed changes. Moving to `completed` records when and tells the user (a
+/// notification, in the same transaction); moving away from it clears `completed_at`.
+pub async fn update(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    changes: TaskChanges,
+    now: DateTime<Utc>,
+) -> AppResult<Task> {
+    let mut tx = pool.begin().await?;
+    let current = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"
+    )))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let was = current.status();
+    let status = changes.status.unwrap_or(was);
+    let completed_at = match (was, status) {
+        (Status::Completed, Status::Completed) => current.completed_at.or(Some(now)),
+        (_, Status::Completed) => Some(now),
+        _ => None,
+    };
+    let task = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
+        "UPDATE tasks SET title = $3, description = $4, link = $5, category = $6, priority = $7,
+                status = $8, due_at = $9, spaced_revision = $10, desired_retention = $11,
+                know_by = $12, completed_at = $13, updated_at = $14
+          WHERE id = $1 AND user_id = $2
+         RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(user_id)
+    .bind(changes.title.unwrap_or(current.title))
+    .bind(changes.description.unwrap_or(current.description))
+    .bind(changes.link.unwrap_or(current.link))
+    .bind(changes.category.unwrap_or(current.category))
+    .bind(changes.priority.map_or(current.priority, Priority::rank))
+    .bind(status.as_str())
+    .bind(changes.due_at.unwrap_or(current.due_at))
+    .bind(changes.spaced_revision.unwrap_or(current.spaced_revision))
+    .bind(
+        changes
+            .desired_retention
+            .unwrap_or(current.desired_retention),
+    )
+    .bind(changes.know_by.unwrap_or(current.know_by))
+    .bind(completed_at)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    if was != Status::Completed && status == Status::Completed {
+        notify_completed(&mut tx, &task, now).await?;
+    }
+    tx.commit().await?;
+    Ok(task)
+}
+
+async fn notify_completed(
+    tx: &mut Transaction<'_, Postgres>,
+    task: &Task,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    notifications::create(
+        &mut **tx,
+        notifications::NewNotification {
+            user_id: task.user_id,
+            kind: Kind::General,
+            title: "Task completed".into(),
+            message: format!("You completed “{}”.", task.title),
+            related_task_id: Some(task.id),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Completes or re-opens a task.
+pub async fn set_status(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    status: Status,
+    now: DateTime<Utc>,
+) -> AppResult<Task> {
+    let changes = TaskChanges {
+        status: Some(status),
+        ..Default::default()
+    };
+    update(pool, user_id, id, changes, now).await
+}
+
+/// Deletes a task and its rows; returns the storage keys of its files, which the caller
+/// removes from storage once the rows are gone (the orphan sweep catches any left behind).
+pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
+    let mut tx = pool.begin().await?;
+    let keys = sqlx::query_scalar::<_, String>(
+        "SELECT storage_key FROM attachments WHERE task_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(keys)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Soonest due first, undated last.
+    #[default]
+    DueDate,
+    Newest,
+    /// Highest priority first, then soonest due.
+    Priority,
+}
+
+impl Sort {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "dueDate" | "due" => Some(Self::DueDate),
+            "-createdAt" | "newest" => Some(Self::Newest),
+            "priority" | "-priority" => Some(Self::Priority),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DueDate => "dueDate",
+            Self::Newest => "-createdAt",
+            Self::Priority => "priority",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::DueDate => "due_at ASC NULLS LAST, created_at DESC, id",
+            Self::Newest => "created_at DESC, id",
+            Self::Priority => "priority DESC, due_at ASC NULLS LAST, created_at DESC, id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Overdue,
+    Today,
+    Week,
+}
+
+impl Due {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "overdue" => Some(Self::Overdue),
+            "today" => Some(Self::Today),
+            "week" => Some(Self::Week),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Overdue => "overdue",
+            Self::Today => "today",
+            Self::Week => "week",
+        }
+    }
+}
+
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+/// Filters, sort and paging of a task list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<Priority>,
+    pub status: Option<Status>,
+    pub due: Option<Due>,
+    pub sort: Sort,
+    /// 1-based; with `limit`, paging applies only when asked for.
+    pub page: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskList {
+    pub tasks: Vec<TaskDetails>,
+    pub total: i64,
+    pub page: i64,
+    pub limit: Option<i64>,
+}
+
+/// The `[from, to)` window of a due filter, in the user's time zone.
+fn due_window(due: Due, now: DateTime<Utc>, zone: Tz) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
+    let today = now.with_timezone(&zone).date_naive();
+    let start_of = |day: NaiveDate| {
+        types::local_to_utc(day.and_time(chrono::NaiveTime::MIN), zone).unwrap_or(now)
+    };
+    match due {
+        Due::Overdue => (None, now),
+        Due::Today => (Some(start_of(today)), start_of(today + Duration::days(1))),
+        Due::Week => (Some(start_of(today)), start_of(today + Duration::days(7))),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The user's tasks with their attachments and reminders: three statements whatever the
+/// number of tasks (the list, then the attachments and the reminders of all of them at once).
+pub async fn list(
+    pool: &PgPool,
+    user_id: Uuid,
+    zone: Tz,
+    query: &ListQuery,
+    now: DateTime<Utc>,
+) -> AppResult<TaskList> {
+    let (due_from, due_to) = match query.due {
+        Some(due) => {
+            let (from, to) = due_window(due, now, zone);
+            (from, Some(to))
+        }
+        None => (None, None),
+    };
+    let search = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| like_pattern(&q.chars().take(200).collect::<String>()));
+    let limit = query.limit.map(|l| l.clamp(1, MAX_PAGE_SIZE));
+    let page = query.page.unwrap_or(1).max(1);
+    let offset = limit.map_or(0, |l| (page - 1).saturating_mul(l));
+    let rows = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, count(*) OVER () AS total
+           FROM tasks
+          WHERE user_id = $1
+            AND ($2::text IS NULL OR (title || ' ' || description) ILIKE $2)
+            AND ($3::text IS NULL OR category = $3)
+            AND ($4::smallint IS NULL OR priority = $4)
+            AND ($5::text IS NULL OR status = $5)
+            AND ($6::timestamptz IS NULL OR due_at >= $6)
+            AND ($7::timestamptz IS NULL OR (due_at < $7 AND ($8 OR status <> 'completed')))
+          ORDER BY {}
+          LIMIT $9 OFFSET $10",
+        query.sort.order_by()
+    )))
+    .bind(user_id)
+    .bind(search)
+    .bind(query.category.as_deref().filter(|c| !c.is_empty()))
+    .bind(query.priority.map(Priority::rank))
+    .bind(query.status.map(Status::as_str))
+    .bind(due_from)
+    .bind(due_to)
+    // Overdue means not done yet; "today" and "this week" list done ones too.
+    .bind(query.due != Some(Due::Overdue))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        // Past the last page the window is empty: count separately only then.
+        None if page > 1 => count(pool, user_id).await?,
+        None => 0,
+    };
+    let tasks = rows.into_iter().map(|r| r.task).collect();
+    Ok(TaskList {
+        tasks: with_relations(pool, user_id, tasks).await?,
+        total,
+        page,
+        limit,
+    })
+}
+
+async fn count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    #[sqlx(flatten)]
+    task: Task,
+    total: i64,
+}
+
+/// Attaches attachments and reminders to tasks with one statement each.
+async fn with_relations(
+    pool: &PgPool,
+    user_id: Uuid,
+    tasks: Vec<Task>,
+) -> AppResult<Vec<TaskDetails>> {
+    if tasks.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+    let attachments = sqlx::query_as::<_, AttachmentSummary>(
+        "SELECT id, task_id, original_name, content_type, size, original_size, width, height,
+                created_at
+           FROM attachments WHERE user_id = $1 AND task_id = ANY($2)
+          ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    let reminders = sqlx::query_as::<_, ReminderSummary>(
+        "SELECT id, task_id, kind, channel, scheduled_at, message, status
+           FROM reminders WHERE user_id = $1 AND task_id = ANY($2)
+          ORDER BY scheduled_at, id",
+    )
+    .bind(user_id)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    let mut by_task: HashMap<Uuid, (Vec<AttachmentSummary>, Vec<ReminderSummary>)> =
+        HashMap::with_capacity(tasks.len());
+    for a in attachments {
+        by_task.entry(a.task_id).or_default().0.push(a);
+    }
+    for r in reminders {
+        by_task.entry(r.task_id).or_default().1.push(r);
+    }
+    Ok(tasks
+        .into_iter()
+        .map(|task| {
+            let (attachments, reminders) = by_task.remove(&task.id).unwrap_or_default();
+            TaskDetails {
+                task,
+                attachments,
+                reminders,
+            }
+        })
+        .collect())
+}
+
+/// The user's categories, most used first, then the suggestions they do not use yet.
+pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> {
+    let mut used = sqlx::query_scalar::<_, String>(
+        "SELECT category FROM tasks WHERE user_id = $1
+          GROUP BY category ORDER BY count(*) DESC, category LIMIT 50",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    for s in types::SUGGESTED_CATEGORIES {
+        if !used.iter().any(|u| u == s) {
+            used.push(s.to_string());
+        }
+    }
+    Ok(used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn due_windows_follow_the_users_day() {
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        // 2026-11-25 20:00 UTC is already 2026-11-26 05:00 in Tokyo.
+        let now = DateTime::parse_from_rfc3339("2026-11-25T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (from, to) = due_window(Due::Today, now, tokyo);
+        assert_eq!(from.unwrap().to_rfc3339(), "2026-11-25T15:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-11-26T15:00:00+00:00");
+        let (from, to) = due_window(Due::Overdue, now, tokyo);
+        assert_eq!((from, to), (None, now));
+    }
+}
+
+/// Removes a deleted task's files from storage. The rows are already gone, so a failure here
+/// only leaves an orphan, which the periodic sweep removes.
+pub async fn remove_files(_state: &crate::AppState, keys: Vec<String>) {
+    // Uploads arrive with the attachments module (storage through object_store); until then
+    // no task has files.
+    for key in keys {
+        tracing::warn!(key, "no file storage configured to delete from");
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::{config::Config, email::Mailer};
+use crate::{clock::Clock, config::Config, email::Mailer};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -14,6 +14,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Sign-in with Google, when configured.
     pub google: Option<Arc<crate::auth::google::Google>>,
+    /// "Now" for every time-dependent rule (settable in tests, see `clock`).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -28,7 +30,14 @@ impl AppState {
             config: Arc::new(config),
             mailer,
             google,
+            clock: Clock::system(),
         })
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 }
 

@@ -54,9 +54,13 @@ async fn maintenance_purges_expired_sessions_only_and_is_idempotent(pool: PgPool
     store.create(&mut live).await.unwrap();
     store.create(&mut expired).await.unwrap();
 
-    let first = jobs::run_maintenance(&app.state.pool).await.unwrap();
+    let first = jobs::run_maintenance(&app.state.pool, app.state.now())
+        .await
+        .unwrap();
     assert_eq!(first.expired_sessions, 1);
-    let second = jobs::run_maintenance(&app.state.pool).await.unwrap();
+    let second = jobs::run_maintenance(&app.state.pool, app.state.now())
+        .await
+        .unwrap();
     assert_eq!(second.expired_sessions, 0);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
         .fetch_one(&app.state.pool)

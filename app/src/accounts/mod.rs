@@ -50,6 +50,18 @@ pub(crate) mod backend {
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |ClientIp(ip)| ip)
     }
 
+    /// The device cookie of this request, when valid (see `auth::device`).
+    pub fn known_device(state: &AppState) -> Option<auth::device::KnownDevice> {
+        use_context::<http::request::Parts>().and_then(|p| auth::device::read(state, &p.headers))
+    }
+
+    /// Makes this browser a known device of `user` (after a successful sign-in).
+    pub fn remember_device(state: &AppState, user: &auth::User) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, auth::device::issue(state, user));
+        }
+    }
+
     pub fn internal(e: AppError) -> ServerFnError {
         tracing::error!(error = ?e, "server function failed");
         ServerFnError::new("Something went wrong on our side; please try again")
@@ -114,7 +126,7 @@ pub async fn register(
         Ok(user) => {
             // Signed in straight away; the banner asks to confirm the address.
             let session = backend::session().await?;
-            auth::session::sign_in(&session, &user, false, &backend::device())
+            auth::session::sign_in(&state, &session, &user, false, &backend::device())
                 .await
                 .map_err(backend::internal)?;
             leptos_axum::redirect("/dashboard");
@@ -134,11 +146,27 @@ pub async fn login(
     use spacedly_server::auth::{self, LoginOutcome};
     let state = backend::state()?;
     let session = backend::session().await?;
-    match auth::login(&state, &email, &password, backend::client_ip()).await {
+    let known = backend::known_device(&state);
+    match auth::login(
+        &state,
+        &email,
+        &password,
+        backend::client_ip(),
+        known.as_ref(),
+    )
+    .await
+    {
         Ok(LoginOutcome::SignedIn(user)) => {
-            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                .await
-                .map_err(backend::internal)?;
+            auth::session::sign_in(
+                &state,
+                &session,
+                &user,
+                remember.is_some(),
+                &backend::device(),
+            )
+            .await
+            .map_err(backend::internal)?;
+            backend::remember_device(&state, &user);
             leptos_axum::redirect(&safe_next(next));
             Ok(FormResult::success("Signed in"))
         }
@@ -189,9 +217,16 @@ pub async fn verify_code(
     };
     match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await {
         Ok(user) => {
-            auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                .await
-                .map_err(backend::internal)?;
+            auth::session::sign_in(
+                &state,
+                &session,
+                &user,
+                remember.is_some(),
+                &backend::device(),
+            )
+            .await
+            .map_err(backend::internal)?;
+            backend::remember_device(&state, &user);
             leptos_axum::redirect("/dashboard");
             Ok(FormResult::success("Signed in"))
         }
@@ -422,14 +457,23 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
 pub async fn create_token(
     name: String,
     expires_in_days: String,
+    password: Option<String>,
 ) -> Result<TokenCreated, ServerFnError> {
+    use spacedly_server::auth;
     let state = backend::state()?;
     let user = backend::require_user().await?;
     let days = match expires_in_days.trim() {
         "" | "never" => None,
         d => d.parse::<i64>().ok(),
     };
-    match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await {
+    let signed_in_at = auth::session::signed_in_at(&backend::session().await?)
+        .await
+        .map_err(backend::internal)?;
+    let proof = auth::RecentAuth {
+        password: password.as_deref(),
+        signed_in_at,
+    };
+    match auth::api_tokens::create(&state, &user, &name, days, proof).await {
         Ok(created) => Ok(TokenCreated {
             result: FormResult::success("Token created. Copy it now: it will not be shown again."),
             secret: Some(created.secret),

@@ -102,15 +102,19 @@ pub struct MaintenanceReport {
 }
 
 /// Idempotent: running it twice deletes nothing more the second time.
-pub async fn run_maintenance(pool: &PgPool) -> anyhow::Result<MaintenanceReport> {
+pub async fn run_maintenance(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<MaintenanceReport> {
     let expired_sessions = PgSessionStore::delete_expired(pool).await?;
-    crate::limits::purge_old(pool).await?;
-    crate::auth::codes::purge_dead(pool).await?;
+    crate::limits::purge_old(pool, now).await?;
+    crate::auth::codes::purge_dead(pool, now).await?;
     let pruned_jobs = sqlx::query(
         "DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed')
-           AND done_at < now() - $1::interval",
+           AND done_at < $2 - $1::interval",
     )
     .bind(KEEP_FINISHED_JOBS)
+    .bind(now)
     .execute(pool)
     .await?
     .rows_affected();
@@ -121,10 +125,12 @@ pub async fn run_maintenance(pool: &PgPool) -> anyhow::Result<MaintenanceReport>
 }
 
 async fn maintenance(_job: Maintenance, state: Data<AppState>) -> Result<(), BoxDynError> {
-    let report = run_maintenance(&state.pool).await.map_err(|e| {
-        tracing::error!(error = ?e, "maintenance failed");
-        BoxDynError::from(e.to_string())
-    })?;
+    let report = run_maintenance(&state.pool, state.now())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "maintenance failed");
+            BoxDynError::from(e.to_string())
+        })?;
     tracing::info!(?report, "maintenance done");
     Ok(())
 }

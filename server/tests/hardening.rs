@@ -426,7 +426,7 @@ async fn two_users_can_hold_the_same_sign_in_code(pool: PgPool) {
         .unwrap();
     let mut conn = app.state.pool.acquire().await.unwrap();
     for id in &ids {
-        codes::issue(
+        codes::issue_with_secret(
             &mut conn,
             app.state.now(),
             *id,
@@ -534,4 +534,168 @@ async fn linking_google_ends_what_an_unverified_sign_up_set_up(pool: PgPool) {
         .into_iter()
         .any(|e| e.to == "ada@example.com" && e.subject.contains("secured"));
     assert!(told, "the owner is told");
+}
+
+async fn queued_job_payloads(pool: &PgPool) -> Vec<String> {
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT job FROM apalis.jobs WHERE job_type = 'email' AND status = 'Pending'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|b| String::from_utf8(b).unwrap())
+        .collect()
+}
+
+// Item 7: the queue holds ids, never a live link or code.
+#[sqlx::test(migrations = false)]
+async fn queued_emails_carry_ids_and_no_secret(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    enable_two_factor(&app).await;
+    common::run_email_jobs(&app).await;
+    let mut browser = Client::new(&app);
+    browser.ip = "198.51.100.3";
+    browser
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    browser
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "ada@example.com"}),
+        )
+        .await;
+    let payloads = queued_job_payloads(&app.state.pool).await;
+    assert_eq!(payloads.len(), 2, "{payloads:?}");
+    for payload in &payloads {
+        assert!(!payload.contains("token="), "{payload}");
+        assert!(!payload.contains("Hello"), "not rendered: {payload}");
+        assert!(!payload.contains("\"code\""), "{payload}");
+    }
+    // No secret exists before the email is sent...
+    let armed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM one_time_codes
+         WHERE purpose IN ('login_otp', 'password_reset') AND code_hash IS NOT NULL",
+    )
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(armed, 0);
+    // ...and the sent code and link work.
+    let code = common::last_sign_in_code(&app, "ada@example.com").await;
+    let (status, _, body) = browser
+        .post("/api/auth/verify-otp", json!({"otp": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = last_link_token(&app, "ada@example.com", "Reset").await;
+    let (status, _, _) = browser
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+// Item 7: a link or code that is no longer valid is not sent.
+#[sqlx::test(migrations = false)]
+async fn an_expired_or_superseded_code_is_not_sent(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    enable_two_factor(&app).await;
+    common::run_email_jobs(&app).await;
+    let mut browser = Client::new(&app);
+    browser.ip = "198.51.100.4";
+    browser
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    // The worker was down for longer than the code lives.
+    app.state.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(common::run_email_jobs(&app).await, 0, "expired: not sent");
+
+    // Two requests before the worker runs: only the newest code is sent.
+    browser
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    app.state.clock.advance(chrono::Duration::minutes(2));
+    let (status, _, _) = browser.post("/api/auth/resend-otp", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(common::run_email_jobs(&app).await, 1);
+}
+
+// Item 7: deleting the account removes its queued and finished jobs.
+#[sqlx::test(migrations = false)]
+async fn deleting_the_account_removes_its_jobs(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut web = Client::new(&app);
+    register(&mut web, "ada@example.com").await;
+    common::run_email_jobs(&app).await; // a finished job
+    sign_in(&mut web, "ada@example.com").await;
+    web.post("/api/auth/resend-verification", json!({})).await;
+    app.state.clock.advance(chrono::Duration::minutes(2));
+    web.post("/api/auth/resend-verification", json!({})).await; // a queued one
+    web.post(
+        "/api/auth/forgot-password",
+        json!({"email": "ada@example.com"}),
+    )
+    .await; // one named by address only
+    let mut other = Client::new(&app);
+    other.ip = "198.51.100.70";
+    register(&mut other, "grace@example.com").await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(before, 4);
+
+    let (status, _, _) = web
+        .request(
+            "DELETE",
+            "/api/user/me",
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let left: Vec<Vec<u8>> = sqlx::query_scalar("SELECT job FROM apalis.jobs")
+        .fetch_all(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1, "only grace's job stays");
+}
+
+// Item 10: forgot-password does the same work whether or not the account exists.
+#[sqlx::test(migrations = false)]
+async fn forgot_password_does_the_same_work_for_unknown_addresses(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    common::run_email_jobs(&app).await;
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let (status, _, _) = client
+            .post("/api/auth/forgot-password", json!({"email": email}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The request only enqueued a job, the same one for both: no lookup, no link yet.
+    let resets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM one_time_codes WHERE purpose = 'password_reset'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(resets, 0);
+    let payloads = queued_job_payloads(&app.state.pool).await;
+    assert_eq!(payloads.len(), 2);
+    assert!(payloads.iter().all(|p| p.contains("reset_requested")));
+    // The job decides: only the existing account gets an email.
+    assert_eq!(common::run_email_jobs(&app).await, 1);
+    let emails = common::sent_emails(&app).await;
+    assert!(emails.iter().all(|e| e.to != "nobody@example.com"));
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_tokens;
 pub mod codes;
 pub mod device;
+pub mod emails;
 pub mod google;
 pub mod password;
 pub mod session;
@@ -36,7 +37,7 @@ pub const INVALID_CODE: &str = "The code is wrong or has expired";
 pub const RESEND_COOLDOWN: Duration = Duration::seconds(60);
 
 const LOGIN_CODE_TTL: Duration = Duration::minutes(5);
-const RESET_LINK_TTL: Duration = Duration::hours(1);
+pub(crate) const RESET_LINK_TTL: Duration = Duration::hours(1);
 const VERIFY_LINK_TTL: Duration = Duration::hours(24);
 
 pub struct RegisterInput {
@@ -50,31 +51,14 @@ fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-fn page_url(state: &AppState, path: &str) -> url::Url {
-    let mut url = state.config.public_url.clone();
-    url.set_path(path);
-    url
-}
-
-fn link(state: &AppState, path: &str, token: &str) -> String {
-    let mut url = page_url(state, path);
-    url.query_pairs_mut().append_pair("token", token);
-    url.to_string()
-}
-
-/// Renders `template` for `user` and enqueues it on `conn` (the caller's transaction).
+/// Enqueues an account email on `conn` (the caller's transaction). Ids only: the email is
+/// rendered, and any secret drawn, when it is sent (see `emails`).
 async fn enqueue_mail(
-    state: &AppState,
     conn: &mut PgConnection,
-    user: &User,
-    template: &str,
-    subject: &str,
-    values: serde_json::Value,
+    user_id: Option<uuid::Uuid>,
+    email: emails::AccountEmail,
 ) -> AppResult<()> {
-    let email = state
-        .mailer
-        .render(template, &user.email, subject, values)?;
-    jobs::enqueue_email(conn, email).await?;
+    jobs::enqueue_email(conn, jobs::SendEmail { user_id, email }).await?;
     Ok(())
 }
 
@@ -83,24 +67,18 @@ async fn send_verification(
     conn: &mut PgConnection,
     user: &User,
 ) -> AppResult<()> {
-    let token = tokens::new_token();
-    codes::issue(
+    let code_id = codes::issue(
         conn,
         state.now(),
         user.id,
         Purpose::EmailVerify,
-        &token,
         VERIFY_LINK_TTL,
     )
     .await?;
-    let values = json!({"name": user.name, "link": link(state, "/verify-email", &token)});
     enqueue_mail(
-        state,
         conn,
-        user,
-        "verify_email",
-        "Confirm your email address",
-        values,
+        Some(user.id),
+        emails::AccountEmail::Secret { code_id },
     )
     .await
 }
@@ -220,25 +198,19 @@ pub async fn login(
 }
 
 async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
-    let code = tokens::new_code();
     let mut tx = state.pool.begin().await?;
-    codes::issue(
+    let code_id = codes::issue(
         &mut tx,
         state.now(),
         user.id,
         Purpose::LoginOtp,
-        &code,
         LOGIN_CODE_TTL,
     )
     .await?;
-    let values = json!({"name": user.name, "code": code});
     enqueue_mail(
-        state,
         &mut tx,
-        user,
-        "login_code",
-        "Your Spacedly sign-in code",
-        values,
+        Some(user.id),
+        emails::AccountEmail::Secret { code_id },
     )
     .await?;
     tx.commit().await?;
@@ -331,7 +303,9 @@ pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<boo
     Ok(true)
 }
 
-/// Emails a reset link when the account exists. The caller answers the same either way.
+/// Emails a reset link when the account exists. The caller answers the same either way, and
+/// the request does the same work either way: whether the account exists is looked up in the
+/// job, so the answer's timing does not tell.
 pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppResult<()> {
     let email = Email::parse(email).map_err(|m| AppError::validation("email", m))?;
     limits::hit(&state.pool, state.now(), limits::RESET_PER_IP, &ip_key(ip)).await?;
@@ -342,32 +316,15 @@ pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppRe
         email.as_str(),
     )
     .await?;
-    let Some(user) = users::find_by_email(&state.pool, email.as_str()).await? else {
-        return Ok(());
-    };
-    let token = tokens::new_token();
-    let mut tx = state.pool.begin().await?;
-    codes::issue(
-        &mut tx,
-        state.now(),
-        user.id,
-        Purpose::PasswordReset,
-        &token,
-        RESET_LINK_TTL,
-    )
-    .await?;
-    let values = json!({"name": user.name, "link": link(state, "/reset-password", &token)});
+    let mut conn = state.pool.acquire().await?;
     enqueue_mail(
-        state,
-        &mut tx,
-        &user,
-        "password_reset",
-        "Reset your Spacedly password",
-        values,
+        &mut conn,
+        None,
+        emails::AccountEmail::ResetRequested {
+            email: email.as_str().to_string(),
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Stores a new password hash, ends every session, and tells the user by email.
@@ -388,18 +345,12 @@ async fn replace_password(
     .bind(verified_email)
     .fetch_one(&mut *conn)
     .await?;
-    let values = json!({
-        "name": user.name,
-        "changed_at": state.now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        "reset_link": page_url(state, "/forgot-password").to_string(),
-    });
     enqueue_mail(
-        state,
         conn,
-        &user,
-        "password_changed",
-        "Your Spacedly password was changed",
-        values,
+        Some(user.id),
+        emails::AccountEmail::PasswordChanged {
+            changed_at: state.now(),
+        },
     )
     .await?;
     Ok(user)
@@ -438,14 +389,12 @@ pub(crate) async fn secure_taken_over_account(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    let values = json!({"name": user.name, "provider": provider});
     enqueue_mail(
-        state,
         conn,
-        &user,
-        "account_secured",
-        "We secured your Spacedly account",
-        values,
+        Some(user.id),
+        emails::AccountEmail::AccountSecured {
+            provider: provider.to_string(),
+        },
     )
     .await?;
     tracing::warn!(user_id = %user.id, "unverified account claimed by its email's owner: password, sessions and tokens ended");
@@ -687,10 +636,14 @@ pub async fn delete_account(
         }
     }
     // Rows the user owns go with it (ON DELETE CASCADE); files are removed by their features.
+    // Jobs live in the queue's own tables: the user's queued and finished ones go explicitly.
+    let mut tx = state.pool.begin().await?;
+    jobs::delete_user_jobs(&mut tx, user.id, &user.email).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user.id)
-        .execute(&state.pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     tracing::info!(user_id = %user.id, "account deleted");
     Ok(())
 }

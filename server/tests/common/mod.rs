@@ -169,19 +169,46 @@ impl<'a> Client<'a> {
     }
 }
 
-/// Every email sent so far, oldest first (the queued email jobs are run first).
-pub async fn sent_emails(app: &TestApp) -> Vec<spacedly_server::email::OutgoingEmail> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT job FROM apalis.jobs WHERE job_type = 'email' ORDER BY run_at, id",
+/// Runs the queued email jobs as the worker would (rendering and sending each into the dev
+/// outbox), oldest first, and marks them done. Returns how many sent an email.
+pub async fn run_email_jobs(app: &TestApp) -> usize {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, job FROM apalis.jobs WHERE job_type = 'email' AND status = 'Pending'
+         ORDER BY run_at, id",
     )
     .fetch_all(&app.state.pool)
     .await
     .unwrap();
-    rows.into_iter()
-        .map(|bytes| {
-            serde_json::from_slice::<spacedly_server::jobs::SendEmail>(&bytes)
-                .unwrap()
-                .email
+    let mut sent = 0;
+    for (id, bytes) in rows {
+        let job: spacedly_server::jobs::SendEmail = serde_json::from_slice(&bytes).unwrap();
+        if spacedly_server::jobs::deliver_email(&app.state, &job)
+            .await
+            .unwrap()
+        {
+            sent += 1;
+        }
+        sqlx::query("UPDATE apalis.jobs SET status = 'Done', done_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&app.state.pool)
+            .await
+            .unwrap();
+    }
+    sent
+}
+
+/// Every email sent so far (after running the queued jobs), oldest first.
+pub async fn sent_emails(app: &TestApp) -> Vec<spacedly_server::email::OutgoingEmail> {
+    run_email_jobs(app).await;
+    let outbox = app.state.mailer.outbox().expect("tests use the dev outbox");
+    let mut all = outbox.list(usize::MAX).await.unwrap();
+    all.reverse();
+    all.into_iter()
+        .map(|m| spacedly_server::email::OutgoingEmail {
+            to: m.to,
+            subject: m.subject,
+            html: m.html,
+            text: m.text,
         })
         .collect()
 }

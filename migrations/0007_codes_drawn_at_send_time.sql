@@ -3,8 +3,8 @@
 ALTER TABLE one_time_codes ALTER COLUMN code_hash DROP NOT NULL;
 
 -- Email jobs queued by earlier versions carry rendered emails with live links and codes in
--- plain text, and the new workers cannot read them: drop them (the links and codes in them end
--- too; users ask for new ones). On a fresh database the queue's tables do not exist yet.
+-- plain text, and the new workers cannot read them: drop them, and end every code and link issued
+-- before (users ask for new ones). On a fresh database the queue's tables do not exist yet.
 DO $$
 BEGIN
     IF to_regclass('apalis.jobs') IS NOT NULL THEN

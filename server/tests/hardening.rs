@@ -699,3 +699,24 @@ async fn forgot_password_does_the_same_work_for_unknown_addresses(pool: PgPool) 
     let emails = common::sent_emails(&app).await;
     assert!(emails.iter().all(|e| e.to != "nobody@example.com"));
 }
+
+// Item 3: a device stays known for a year, then is an unknown client again.
+#[sqlx::test(migrations = false)]
+async fn a_device_cookie_expires_after_a_year(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut owner = Client::new(&app);
+    register(&mut owner, "ada@example.com").await;
+    sign_in(&mut owner, "ada@example.com").await;
+    app.state.clock.advance(chrono::Duration::days(366));
+    for i in 0..10 {
+        let status = login_status(app.router.clone(), format!("192.0.2.{i}"), "wrong wrong").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, _) = owner
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}

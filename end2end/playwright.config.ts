@@ -23,7 +23,7 @@ function appEnv(extra: Record<string, string>): Record<string, string> {
     LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
     METRICS_TOKEN: 'e2e-metrics-token',
     // Tests act as many clients through X-Forwarded-For (see tests/helpers.ts).
-    TRUSTED_PROXIES: '1',
+    TRUSTED_PROXIES: '127.0.0.1/32',
     RATE_LIMIT_PER_SECOND: '1000',
     RATE_LIMIT_BURST: '5000',
     RUST_LOG: 'warn,spacedly_server=info',

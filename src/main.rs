@@ -149,6 +149,7 @@ fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
 }
 
 async fn serve(state: AppState) -> anyhow::Result<()> {
+    state.config.check_serve_binding()?;
     let options = leptos_options(&state.config)?;
     let routes = generate_route_list(App);
 

@@ -343,7 +343,7 @@ mod ssr {
         let session = session().await?;
         let nonce = nonce.filter(|n| idempotency::valid_nonce(n));
         if let Some(nonce) = &nonce {
-            match idempotency::claim::<Outcome>(&state.pool, nonce)
+            match idempotency::claim::<Outcome>(&state.pool, nonce, state.now())
                 .await
                 .map_err(internal)?
             {
@@ -393,7 +393,7 @@ mod ssr {
                     .await
                     .map_err(|e| internal(e.into()))?
                 {
-                    auth::session::sign_in(session, &user, false, &device())
+                    auth::session::sign_in(state, session, &user, false, &device())
                         .await
                         .map_err(internal)?;
                 }

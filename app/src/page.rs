@@ -135,7 +135,10 @@ mod ssr {
             .as_ref()
             .and_then(|f| f.sealed_secret.as_deref())
         {
-            context.secret = spacedly_server::sealed::open(&state.config.secret_key, sealed);
+            context.secret = spacedly_server::sealed::open(
+                secrecy::ExposeSecret::expose_secret(&state.config.secret_key),
+                sealed,
+            );
         }
         let personal = context.me.is_some() || context.flash.is_some();
         request.extensions_mut().insert(context);

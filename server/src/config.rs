@@ -8,6 +8,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
 use rand::RngCore;
+use secrecy::{SecretBox, SecretString};
 
 /// Where the program runs. Only `Production` enforces the strict rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,7 @@ impl FromStr for AppEnv {
     }
 }
 
+/// `Debug` shows every setting except the secrets (secrecy prints them as `[REDACTED]`).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub app_env: AppEnv,
@@ -36,21 +38,25 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// The public origin of the site (scheme://host[:port]), used in links and the origin check.
     pub public_url: url::Url,
-    pub database_url: String,
+    /// May hold the database password: redacted in `Debug`.
+    pub database_url: SecretString,
     pub database_max_connections: u32,
     /// At least 32 bytes; signs the session cookie.
-    pub secret_key: Vec<u8>,
+    pub secret_key: SecretBox<[u8]>,
     /// `None`: the dev outbox under `data_dir/mail`.
-    pub smtp_url: Option<String>,
+    /// May hold the SMTP password: redacted in `Debug`.
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub data_dir: PathBuf,
     pub cookie_secure: bool,
     /// Other origins allowed to call the API from a browser (CORS + origin check).
     pub allowed_origins: Vec<String>,
-    /// How many reverse proxies in front of us append to X-Forwarded-For (0: use the peer address).
-    pub trusted_proxies: usize,
+    /// Addresses of our reverse proxies (CIDR ranges): X-Forwarded-For is believed only from them.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Development on a non-loopback address was asked for explicitly (ALLOW_DEV_ON_NETWORK).
+    pub allow_dev_on_network: bool,
     /// Bearer token for GET /metrics; without it the endpoint is not served.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     pub request_timeout: Duration,
     /// Sustained requests per second allowed per client IP, and the burst above it.
     pub global_rate_per_second: u64,
@@ -64,26 +70,14 @@ pub struct Config {
 
 /// An OpenID Connect provider used for "Sign in with Google". Google is the preset; tests point
 /// the same settings at a local provider.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct OidcConfig {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
     pub issuer: String,
     pub auth_url: String,
     pub token_url: String,
     pub redirect_url: String,
-}
-
-impl std::fmt::Debug for OidcConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OidcConfig")
-            .field("client_id", &self.client_id)
-            .field("issuer", &self.issuer)
-            .field("auth_url", &self.auth_url)
-            .field("token_url", &self.token_url)
-            .field("redirect_url", &self.redirect_url)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The token endpoint is trusted through TLS (we read the ID token straight from it), so it
@@ -202,13 +196,17 @@ impl Config {
 
         let public_url = env
             .get("PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{host}:{port}"));
+            // SocketAddr writes IPv6 hosts in brackets, as a URL needs them.
+            .unwrap_or_else(|| format!("http://{bind_addr}"));
         let public_url = url::Url::parse(&public_url)
             .with_context(|| format!("PUBLIC_URL={public_url:?} is not a URL"))?;
 
-        let database_url = env.get("DATABASE_URL").context(
-            "DATABASE_URL is not set (`make run` starts a local PostgreSQL and sets it for you)",
-        )?;
+        let database_url: SecretString = env
+            .get("DATABASE_URL")
+            .context(
+                "DATABASE_URL is not set (`make run` starts a local PostgreSQL and sets it for you)",
+            )?
+            .into();
 
         let secret_key = match env.get("SECRET_KEY") {
             Some(s) if production && secret_is_weak(&s) => bail!(
@@ -220,8 +218,9 @@ impl Config {
             None if production => bail!("SECRET_KEY must be set in production"),
             None => dev_secret(&data_dir)?,
         };
+        let secret_key = SecretBox::from(secret_key.into_boxed_slice());
 
-        let smtp_url = env.get("SMTP_URL");
+        let smtp_url = env.get("SMTP_URL").map(SecretString::from);
         if production && smtp_url.is_none() {
             bail!("SMTP_URL must be set in production (the dev mailbox is for development only)");
         }
@@ -259,7 +258,7 @@ impl Config {
                 callback.set_path("/api/auth/google/callback");
                 Some(OidcConfig {
                     client_id,
-                    client_secret,
+                    client_secret: client_secret.into(),
                     issuer: env
                         .get("OIDC_ISSUER")
                         .unwrap_or_else(|| "https://accounts.google.com".into()),
@@ -291,8 +290,11 @@ impl Config {
             data_dir,
             cookie_secure,
             allowed_origins,
-            trusted_proxies: env.parse("TRUSTED_PROXIES", 0)?,
-            metrics_token: env.get("METRICS_TOKEN"),
+            trusted_proxies: crate::http::client_ip::parse_trusted_proxies(
+                &env.get("TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
+            allow_dev_on_network: env.flag("ALLOW_DEV_ON_NETWORK", false)?,
+            metrics_token: env.get("METRICS_TOKEN").map(SecretString::from),
             request_timeout: Duration::from_secs(env.parse("REQUEST_TIMEOUT_SECS", 30)?),
             global_rate_per_second: env.parse("RATE_LIMIT_PER_SECOND", 50)?,
             global_rate_burst: env.parse("RATE_LIMIT_BURST", 200)?,
@@ -307,6 +309,21 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
+    }
+
+    /// `serve` in development exposes the dev mailbox (every reset link): it binds to a
+    /// loopback address unless ALLOW_DEV_ON_NETWORK=true says otherwise.
+    pub fn check_serve_binding(&self) -> anyhow::Result<()> {
+        if self.is_development() && !self.bind_addr.ip().is_loopback() && !self.allow_dev_on_network
+        {
+            bail!(
+                "refusing to serve development mode on {} (not a loopback address): the dev \
+                 mailbox would show every reset link to the network. Use HOST=127.0.0.1, set \
+                 APP_ENV=production, or set ALLOW_DEV_ON_NETWORK=true if you really mean it",
+                self.bind_addr
+            );
+        }
+        Ok(())
     }
 
     /// The dev outbox is used exactly when no SMTP server is configured.
@@ -333,16 +350,21 @@ impl Config {
             app_env: AppEnv::Test,
             bind_addr: "127.0.0.1:0".parse().expect("static address"),
             public_url: url::Url::parse("http://127.0.0.1:3000").expect("static url"),
-            database_url: database_url.to_string(),
+            database_url: database_url.into(),
             database_max_connections: 5,
-            secret_key: b"test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz".to_vec(),
+            secret_key: SecretBox::from(
+                b"test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+                    .to_vec()
+                    .into_boxed_slice(),
+            ),
             smtp_url: None,
             mail_from: "Spacedly <no-reply@spacedly.test>".into(),
             data_dir,
             cookie_secure: false,
             allowed_origins: vec![],
-            trusted_proxies: 0,
-            metrics_token: Some("test-metrics-token".into()),
+            trusted_proxies: vec![],
+            allow_dev_on_network: false,
+            metrics_token: Some(SecretString::from("test-metrics-token")),
             request_timeout: Duration::from_secs(30),
             global_rate_per_second: 1000,
             global_rate_burst: 10_000,
@@ -374,6 +396,7 @@ fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn short_or_placeholder_secrets_are_weak() {
@@ -438,8 +461,11 @@ mod tests {
         };
         let first = Config::from_lookup(&lookup).unwrap();
         let second = Config::from_lookup(&lookup).unwrap();
-        assert!(first.secret_key.len() >= 64);
-        assert_eq!(first.secret_key, second.secret_key);
+        assert!(first.secret_key.expose_secret().len() >= 64);
+        assert_eq!(
+            first.secret_key.expose_secret(),
+            second.secret_key.expose_secret()
+        );
         assert!(first.uses_dev_mailbox());
         assert!(!first.cookie_secure);
     }
@@ -469,6 +495,71 @@ mod tests {
             ("OIDC_TOKEN_URL", "http://127.0.0.1:3300/token")
         ])
         .is_ok());
+    }
+
+    fn development(extra: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(&|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn development_serves_on_the_network_only_when_told_explicitly() {
+        assert!(development(&[]).unwrap().check_serve_binding().is_ok());
+        assert!(development(&[("HOST", "::1")])
+            .unwrap()
+            .check_serve_binding()
+            .is_ok());
+        let open = development(&[("HOST", "0.0.0.0")]).unwrap();
+        assert!(open.check_serve_binding().is_err());
+        let allowed = development(&[("HOST", "0.0.0.0"), ("ALLOW_DEV_ON_NETWORK", "true")]);
+        assert!(allowed.unwrap().check_serve_binding().is_ok());
+        let production = production(&[("HOST", "0.0.0.0")]).unwrap();
+        assert!(production.check_serve_binding().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_cidr_list() {
+        let config = production(&[("TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")]).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(production(&[("TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_redacts_every_secret() {
+        let config = production(&[
+            (
+                "DATABASE_URL",
+                "postgres://app:db-pass-4711@localhost/spacedly",
+            ),
+            ("SMTP_URL", "smtps://user:smtp-pass-4711@smtp.example:465"),
+            ("METRICS_TOKEN", "metrics-token-4711"),
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "client-secret-4711"),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        for secret in [
+            "db-pass-4711",
+            "smtp-pass-4711",
+            "metrics-token-4711",
+            "client-secret-4711",
+            "8f2b1c9e4d7a6b3f",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("REDACTED"));
+        // Secret bytes as a number list would leak too.
+        assert!(!shown.contains("56, 102, 50"));
     }
 
     #[test]

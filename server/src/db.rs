@@ -9,12 +9,17 @@ use sqlx::{migrate::Migrator, postgres::PgPoolOptions, PgPool};
 /// The SQL files in migrations/, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
-pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+/// Takes the URL as a secret: it usually holds the database password.
+pub async fn connect(
+    database_url: &secrecy::SecretString,
+    max_connections: u32,
+) -> anyhow::Result<PgPool> {
+    use secrecy::ExposeSecret;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(database_url)
+        .connect(database_url.expose_secret())
         .await
         .context("connecting to PostgreSQL (is DATABASE_URL right and the server running?)")
 }

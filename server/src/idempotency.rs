@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::PgPool;
 
@@ -36,13 +37,18 @@ pub enum Claim<T> {
 
 /// Claims `nonce` atomically; a concurrent or later claim of the same nonce waits for the
 /// first one's outcome.
-pub async fn claim<T: DeserializeOwned>(pool: &PgPool, nonce: &str) -> AppResult<Claim<T>> {
+pub async fn claim<T: DeserializeOwned>(
+    pool: &PgPool,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Claim<T>> {
     let key = sha256_hex(nonce);
     let inserted = sqlx::query_scalar::<_, String>(
-        "INSERT INTO form_submissions (nonce_hash) VALUES ($1)
+        "INSERT INTO form_submissions (nonce_hash, created_at) VALUES ($1, $2)
          ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash",
     )
     .bind(&key)
+    .bind(now)
     .fetch_optional(pool)
     .await?;
     if inserted.is_some() {
@@ -53,10 +59,11 @@ pub async fn claim<T: DeserializeOwned>(pool: &PgPool, nonce: &str) -> AppResult
         // An outcome is replayed for a few minutes only: a repeat is a double click or a
         // re-sent POST, not a form kept open for hours.
         let row = sqlx::query_as::<_, (Option<serde_json::Value>, bool)>(
-            "SELECT outcome, created_at > now() - interval '10 minutes'
+            "SELECT outcome, created_at > $2 - interval '10 minutes'
                FROM form_submissions WHERE nonce_hash = $1",
         )
         .bind(&key)
+        .bind(now)
         .fetch_optional(pool)
         .await?;
         let outcome = match row {
@@ -97,9 +104,10 @@ pub async fn release(pool: &PgPool, nonce: &str) -> AppResult<()> {
 }
 
 /// Forgets submissions older than a day.
-pub async fn purge_old(pool: &PgPool) -> AppResult<u64> {
+pub async fn purge_old(pool: &PgPool, now: DateTime<Utc>) -> AppResult<u64> {
     Ok(
-        sqlx::query("DELETE FROM form_submissions WHERE created_at < now() - interval '1 day'")
+        sqlx::query("DELETE FROM form_submissions WHERE created_at < $1 - interval '1 day'")
+            .bind(now)
             .execute(pool)
             .await?
             .rows_affected(),

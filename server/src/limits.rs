@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::{auth::tokens::sha256_hex, error::AppError};
@@ -17,9 +18,22 @@ pub struct Limit {
 const MIN15: Duration = Duration::from_secs(15 * 60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
-/// Failed sign-ins per (email, IP).
+/// Sign-in attempts per (email, IP), counted before the password is checked.
 pub const LOGIN_FAILURES: Limit = Limit {
     bucket: "login_failure",
+    max: 5,
+    window: MIN15,
+};
+/// Sign-in attempts per account from clients it does not know (no device cookie for it):
+/// stops guesses spread over many addresses.
+pub const LOGIN_PER_ACCOUNT: Limit = Limit {
+    bucket: "login_account",
+    max: 10,
+    window: MIN15,
+};
+/// Sign-in attempts per known device (a browser holding a device cookie for the account).
+pub const LOGIN_PER_DEVICE: Limit = Limit {
+    bucket: "login_device",
     max: 5,
     window: MIN15,
 };
@@ -53,19 +67,26 @@ fn rate_limited(seconds_left: f64) -> AppError {
     }
 }
 
-/// Counts one attempt and refuses it when the window's budget is spent.
-pub async fn hit(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError> {
+/// Counts one attempt and refuses it when the window's budget is spent. Atomic: parallel
+/// requests each get their own count, so none can slip past between a check and a count.
+pub async fn hit(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: Limit,
+    key: &str,
+) -> Result<(), AppError> {
     let (hits, seconds_left): (i32, f64) = sqlx::query_as(
         "INSERT INTO rate_limits AS r (bucket, key_hash, window_start, hits)
-         VALUES ($1, $2, now(), 1)
+         VALUES ($1, $2, $4, 1)
          ON CONFLICT (bucket, key_hash) DO UPDATE SET
-             hits = CASE WHEN r.window_start <= now() - $3 * interval '1 second' THEN 1 ELSE r.hits + 1 END,
-             window_start = CASE WHEN r.window_start <= now() - $3 * interval '1 second' THEN now() ELSE r.window_start END
-         RETURNING hits, EXTRACT(EPOCH FROM (window_start + $3 * interval '1 second' - now()))::float8",
+             hits = CASE WHEN r.window_start <= $4 - $3 * interval '1 second' THEN 1 ELSE r.hits + 1 END,
+             window_start = CASE WHEN r.window_start <= $4 - $3 * interval '1 second' THEN $4 ELSE r.window_start END
+         RETURNING hits, EXTRACT(EPOCH FROM (window_start + $3 * interval '1 second' - $4))::float8",
     )
     .bind(limit.bucket)
     .bind(sha256_hex(key))
     .bind(limit.window.as_secs_f64())
+    .bind(now)
     .fetch_one(pool)
     .await?;
     if hits > limit.max {
@@ -74,22 +95,16 @@ pub async fn hit(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError>
     Ok(())
 }
 
-/// Refuses when the budget is already spent, without counting (failures are counted apart).
-pub async fn check(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError> {
-    let row: Option<(i32, f64)> = sqlx::query_as(
-        "SELECT hits, EXTRACT(EPOCH FROM (window_start + $3 * interval '1 second' - now()))::float8
-         FROM rate_limits
-         WHERE bucket = $1 AND key_hash = $2 AND window_start > now() - $3 * interval '1 second'",
+/// Takes back one counted attempt (it turned out to be the owner's, e.g. a right password).
+pub async fn forgive(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND key_hash = $2",
     )
     .bind(limit.bucket)
     .bind(sha256_hex(key))
-    .bind(limit.window.as_secs_f64())
-    .fetch_optional(pool)
+    .execute(pool)
     .await?;
-    match row {
-        Some((hits, seconds_left)) if hits >= limit.max => Err(rate_limited(seconds_left)),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// Forgets the count (after a successful sign-in).
@@ -103,9 +118,10 @@ pub async fn clear(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppErro
 }
 
 /// Drops windows that ended long ago (maintenance).
-pub async fn purge_old(pool: &PgPool) -> sqlx::Result<u64> {
+pub async fn purge_old(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'")
+        sqlx::query("DELETE FROM rate_limits WHERE window_start < $1 - interval '1 day'")
+            .bind(now)
             .execute(pool)
             .await?
             .rows_affected(),

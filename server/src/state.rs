@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::{config::Config, email::Mailer};
+use crate::{clock::Clock, config::Config, email::Mailer};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -16,6 +16,8 @@ pub struct AppState {
     pub google: Option<Arc<crate::auth::google::Google>>,
     /// Live notification updates of this instance (one LISTEN connection, many streams).
     pub live: crate::notifications::live::Hub,
+    /// "Now" for every time-dependent rule (settable in tests, see `clock`).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -31,7 +33,14 @@ impl AppState {
             mailer,
             google,
             live: crate::notifications::live::Hub::new(),
+            clock: Clock::system(),
         })
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 }
 

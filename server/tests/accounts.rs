@@ -4,8 +4,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{
-    last_link_token, last_sign_in_code, queued_emails, register, sign_in, spawn_app, Client,
-    PASSWORD,
+    last_link_token, last_sign_in_code, register, sent_emails, sign_in, spawn_app, Client, PASSWORD,
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -20,7 +19,7 @@ async fn sign_up_creates_the_account_and_emails_a_confirmation_link(pool: PgPool
     assert_eq!(body["data"]["user"]["name"], "Ada Lovelace");
     assert!(body["data"]["user"].get("password_hash").is_none());
 
-    let emails = queued_emails(&app.state.pool).await;
+    let emails = sent_emails(&app).await;
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].to, "ada@example.com");
     assert!(emails[0].text.contains("/verify-email?token="));
@@ -58,7 +57,7 @@ async fn invalid_sign_up_names_each_field_and_creates_nothing(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(users, 0);
-    assert!(queued_emails(&app.state.pool).await.is_empty());
+    assert!(sent_emails(&app).await.is_empty());
 }
 
 #[sqlx::test(migrations = false)]
@@ -160,7 +159,15 @@ async fn remember_me_decides_the_cookie_lifetime_and_sign_in_rotates_the_id(pool
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .await;
-    let cookie = headers["set-cookie"].to_str().unwrap().to_string();
+    let session_cookie = |headers: &axum::http::HeaderMap| {
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("spacedly_session="))
+            .expect("a session cookie")
+    };
+    let cookie = session_cookie(&headers);
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
@@ -177,7 +184,7 @@ async fn remember_me_decides_the_cookie_lifetime_and_sign_in_rotates_the_id(pool
             json!({"email": "ada@example.com", "password": PASSWORD, "rememberMe": true}),
         )
         .await;
-    let cookie = headers["set-cookie"].to_str().unwrap();
+    let cookie = session_cookie(&headers);
     assert!(
         cookie.contains("Max-Age=2592000") || cookie.contains("Expires"),
         "{cookie}"
@@ -222,7 +229,7 @@ async fn two_factor_sign_in_needs_the_emailed_code_once(pool: PgPool) {
         "not signed in before the code"
     );
 
-    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
+    let code = last_sign_in_code(&app, "ada@example.com").await;
     let stored: String =
         sqlx::query_scalar("SELECT code_hash FROM one_time_codes WHERE purpose = 'login_otp'")
             .fetch_one(&app.state.pool)
@@ -286,7 +293,7 @@ async fn a_sign_in_code_dies_after_five_wrong_guesses(pool: PgPool) {
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .await;
-    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
+    let code = last_sign_in_code(&app, "ada@example.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for i in 0..5 {
         // Different IPs, so this is the code's own limit and not the per-IP one.
@@ -343,7 +350,7 @@ async fn forgot_password_answers_the_same_and_the_link_works_once(pool: PgPool) 
         "If the email exists, a reset link has been sent"
     );
 
-    let token = last_link_token(&app.state.pool, "ada@example.com", "Reset").await;
+    let token = last_link_token(&app, "ada@example.com", "Reset").await;
     let stored: i64 =
         sqlx::query_scalar("SELECT count(*) FROM one_time_codes WHERE code_hash = $1")
             .bind(&token)
@@ -383,7 +390,7 @@ async fn forgot_password_answers_the_same_and_the_link_works_once(pool: PgPool) 
         StatusCode::UNAUTHORIZED,
         "sessions end"
     );
-    let emails = queued_emails(&app.state.pool).await;
+    let emails = sent_emails(&app).await;
     assert!(emails
         .iter()
         .any(|e| e.subject.contains("password was changed")));
@@ -483,7 +490,7 @@ async fn the_confirmation_link_verifies_the_email_once(pool: PgPool) {
         false
     );
 
-    let token = last_link_token(&app.state.pool, "ada@example.com", "Confirm").await;
+    let token = last_link_token(&app, "ada@example.com", "Confirm").await;
     let (status, _, _) = client
         .post("/api/auth/verify-email", json!({"token": token}))
         .await;
@@ -706,11 +713,9 @@ async fn an_expired_reset_link_is_refused(pool: PgPool) {
             json!({"email": "ada@example.com"}),
         )
         .await;
-    let token = last_link_token(&app.state.pool, "ada@example.com", "Reset").await;
-    sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'password_reset'")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    let token = last_link_token(&app, "ada@example.com", "Reset").await;
+    // The link lives one hour.
+    app.state.clock.advance(chrono::Duration::minutes(61));
     let (status, _, body) = client
         .post(
             "/api/auth/reset-password",
@@ -739,11 +744,11 @@ async fn an_expired_sign_in_code_is_refused(pool: PgPool) {
             json!({"email": "ada@example.com", "password": PASSWORD}),
         )
         .await;
-    let code = last_sign_in_code(&app.state.pool, "ada@example.com").await;
-    sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'login_otp'")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    let code = last_sign_in_code(&app, "ada@example.com").await;
+    // The code lives five minutes.
+    app.state
+        .clock
+        .advance(chrono::Duration::minutes(5) + chrono::Duration::seconds(1));
     let (status, _, _) = browser
         .post(
             "/api/auth/verify-otp",
@@ -780,7 +785,13 @@ async fn google_identities_create_link_and_never_take_over_unverified(pool: PgPo
         .unwrap();
     assert_eq!(identities, 0);
 
-    // A verified one links to it (and confirms the email).
+    // A verified one links to an account whose owner confirmed the email, keeping its
+    // password (an unconfirmed one is secured first: see tests/hardening.rs).
+    let token = last_link_token(&app, "ada@example.com", "Confirm").await;
+    let (status, _, _) = client
+        .post("/api/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let linked = link_or_create(&app.state, &claims("google-1", "ada@example.com", true))
         .await
         .unwrap();

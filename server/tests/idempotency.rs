@@ -14,7 +14,10 @@ async fn forty_parallel_submissions_of_one_form_run_once_and_replay_its_outcome(
     let tasks = (0..40).map(|_| {
         let pool = app.state.pool.clone();
         tokio::spawn(async move {
-            match idempotency::claim::<String>(&pool, nonce).await.unwrap() {
+            match idempotency::claim::<String>(&pool, nonce, chrono::Utc::now())
+                .await
+                .unwrap()
+            {
                 Claim::First => {
                     // The work of the first submission, then its outcome for the others.
                     idempotency::complete(&pool, nonce, &"/dashboard".to_string())
@@ -48,14 +51,14 @@ async fn a_failed_first_submission_gives_the_nonce_back(pool: PgPool) {
     let app = spawn_app(pool).await;
     let nonce = "another-nonce-0123456789";
     assert!(matches!(
-        idempotency::claim::<String>(&app.state.pool, nonce)
+        idempotency::claim::<String>(&app.state.pool, nonce, app.state.now())
             .await
             .unwrap(),
         Claim::First
     ));
     idempotency::release(&app.state.pool, nonce).await.unwrap();
     assert!(matches!(
-        idempotency::claim::<String>(&app.state.pool, nonce)
+        idempotency::claim::<String>(&app.state.pool, nonce, app.state.now())
             .await
             .unwrap(),
         Claim::First
@@ -67,7 +70,7 @@ async fn an_old_outcome_is_not_replayed(pool: PgPool) {
     let app = spawn_app(pool).await;
     let nonce = "old-nonce-0123456789abc";
     assert!(matches!(
-        idempotency::claim::<String>(&app.state.pool, nonce)
+        idempotency::claim::<String>(&app.state.pool, nonce, app.state.now())
             .await
             .unwrap(),
         Claim::First
@@ -80,7 +83,7 @@ async fn an_old_outcome_is_not_replayed(pool: PgPool) {
         .await
         .unwrap();
     assert!(matches!(
-        idempotency::claim::<String>(&app.state.pool, nonce)
+        idempotency::claim::<String>(&app.state.pool, nonce, app.state.now())
             .await
             .unwrap(),
         Claim::Busy

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::spawn_app;
-use spacedly_server::{email::OutgoingEmail, jobs, sessions::PgSessionStore};
+use spacedly_server::{jobs, sessions::PgSessionStore};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::{
@@ -54,9 +54,13 @@ async fn maintenance_purges_expired_sessions_only_and_is_idempotent(pool: PgPool
     store.create(&mut live).await.unwrap();
     store.create(&mut expired).await.unwrap();
 
-    let first = jobs::run_maintenance(&app.state.pool).await.unwrap();
+    let first = jobs::run_maintenance(&app.state.pool, app.state.now())
+        .await
+        .unwrap();
     assert_eq!(first.expired_sessions, 1);
-    let second = jobs::run_maintenance(&app.state.pool).await.unwrap();
+    let second = jobs::run_maintenance(&app.state.pool, app.state.now())
+        .await
+        .unwrap();
     assert_eq!(second.expired_sessions, 0);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
         .fetch_one(&app.state.pool)
@@ -90,11 +94,22 @@ async fn one_maintenance_job_per_tick_across_instances(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let email = OutgoingEmail {
-        to: "ada@example.com".into(),
-        subject: "Queued hello".into(),
-        html: "<p>hi</p>".into(),
-        text: "hi".into(),
+    let mut conn = app.state.pool.acquire().await.unwrap();
+    let user = spacedly_server::auth::users::insert(
+        &mut conn,
+        "Ada Lovelace",
+        "ada@example.com",
+        None,
+        "UTC",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let email = jobs::SendEmail {
+        user_id: Some(user.id),
+        email: spacedly_server::auth::emails::AccountEmail::PasswordChanged {
+            changed_at: app.state.now(),
+        },
     };
 
     // A rolled-back transaction enqueues nothing.
@@ -126,7 +141,7 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
     workers.await.unwrap().unwrap();
 
     assert_eq!(sent.len(), 1, "exactly the committed email is sent");
-    assert_eq!(sent[0].subject, "Queued hello");
+    assert_eq!(sent[0].subject, "Your Spacedly password was changed");
     assert_eq!(sent[0].to, "ada@example.com");
     let done: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM apalis.jobs WHERE job_type = 'email' AND status = 'Done'",

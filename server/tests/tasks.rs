@@ -11,9 +11,9 @@ use std::sync::{
 
 use axum::http::StatusCode;
 use common::{register, spawn_app, Client};
-use tracing_subscriber::Layer;
 use serde_json::json;
 use sqlx::PgPool;
+use tracing_subscriber::Layer;
 
 async fn user<'a>(app: &'a common::TestApp, email: &str) -> Client<'a> {
     let mut client = Client::new(app);
@@ -250,7 +250,9 @@ async fn the_list_filters_searches_sorts_and_pages(pool: PgPool) {
     let (status, _, body) = ada.get("/api/tasks?sort=colour&due=someday&page=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let errors = body["errors"].as_object().unwrap();
-    assert!(errors.contains_key("sort") && errors.contains_key("due") && errors.contains_key("page"));
+    assert!(
+        errors.contains_key("sort") && errors.contains_key("due") && errors.contains_key("page")
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -323,8 +325,11 @@ async fn listing_200_tasks_with_attachments_and_reminders_takes_three_statements
     .unwrap();
 
     let counter = StatementCounter::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(counter.clone().with_filter(tracing_subscriber::filter::LevelFilter::TRACE));
+    let subscriber = tracing_subscriber::registry().with(
+        counter
+            .clone()
+            .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+    );
     let guard = tracing::subscriber::set_default(subscriber);
     let list = spacedly_server::tasks::list(
         &pool,
@@ -350,7 +355,10 @@ async fn listing_200_tasks_with_attachments_and_reminders_takes_three_statements
     assert_eq!(tasks[0]["attachments"].as_array().unwrap().len(), 2);
     assert_eq!(
         tasks[0]["attachments"][0]["fileUrl"],
-        format!("/api/attachments/{}", tasks[0]["attachments"][0]["id"].as_str().unwrap())
+        format!(
+            "/api/attachments/{}",
+            tasks[0]["attachments"][0]["id"].as_str().unwrap()
+        )
     );
     assert_eq!(tasks[0]["reminders"][0]["taskId"], tasks[0]["id"]);
 }

@@ -14,7 +14,21 @@ pub(crate) mod backend {
     use leptos::prelude::*;
     use spacedly_server::http::ClientIp;
 
+    use spacedly_server::{auth, AppState};
+
     pub use crate::forms::{device, internal, require_user, session, state};
+
+    /// The device cookie of this request, when valid (see `auth::device`).
+    pub fn known_device(state: &AppState) -> Option<auth::device::KnownDevice> {
+        use_context::<http::request::Parts>().and_then(|p| auth::device::read(state, &p.headers))
+    }
+
+    /// Makes this browser a known device of `user` (after a successful sign-in).
+    pub fn remember_device(state: &AppState, user: &auth::User) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, auth::device::issue(state, user));
+        }
+    }
 
     pub fn client_ip() -> std::net::IpAddr {
         use_context::<http::request::Parts>()
@@ -23,12 +37,13 @@ pub(crate) mod backend {
     }
 }
 
-/// Only same-site paths may follow a sign-in (no open redirect).
+/// Only paths on this site may follow a sign-in (no open redirect), resolved as a browser
+/// would resolve them.
+#[cfg(feature = "ssr")]
 pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/dashboard".to_string(),
-    }
+    next.as_deref()
+        .and_then(spacedly_server::http::redirect::safe_local_path)
+        .unwrap_or_else(|| "/dashboard".to_string())
 }
 
 /// `/login`, keeping where to go afterwards.
@@ -82,7 +97,7 @@ pub async fn register(
                 Ok(user) => {
                     // Signed in straight away; the banner asks to confirm the address.
                     let session = backend::session().await?;
-                    auth::session::sign_in(&session, &user, false, &backend::device())
+                    auth::session::sign_in(&state, &session, &user, false, &backend::device())
                         .await
                         .map_err(backend::internal)?;
                     Outcome {
@@ -118,12 +133,21 @@ pub async fn login(
     crate::forms::submit(None, async move {
         let state = backend::state()?;
         let session = backend::session().await?;
+        let known = backend::known_device(&state);
+        let ip = backend::client_ip();
         Ok(
-            match auth::login(&state, &email, &password, backend::client_ip()).await {
+            match auth::login(&state, &email, &password, ip, known.as_ref()).await {
                 Ok(LoginOutcome::SignedIn(user)) => {
-                    auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                        .await
-                        .map_err(backend::internal)?;
+                    auth::session::sign_in(
+                        &state,
+                        &session,
+                        &user,
+                        remember.is_some(),
+                        &backend::device(),
+                    )
+                    .await
+                    .map_err(backend::internal)?;
+                    backend::remember_device(&state, &user);
                     Outcome::go(safe_next(next))
                 }
                 Ok(LoginOutcome::CodeSent(user)) => {
@@ -182,9 +206,16 @@ pub async fn verify_code(otp: String, remember: Option<String>) -> Result<(), Se
             match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await
             {
                 Ok(user) => {
-                    auth::session::sign_in(&session, &user, remember.is_some(), &backend::device())
-                        .await
-                        .map_err(backend::internal)?;
+                    auth::session::sign_in(
+                        &state,
+                        &session,
+                        &user,
+                        remember.is_some(),
+                        &backend::device(),
+                    )
+                    .await
+                    .map_err(backend::internal)?;
+                    backend::remember_device(&state, &user);
                     Outcome::go("/dashboard")
                 }
                 Err(e) => Outcome::error(back, form::CODE, e),
@@ -507,9 +538,11 @@ pub async fn set_password(password: String) -> Result<(), ServerFnError> {
 pub async fn create_token(
     name: String,
     expires_in_days: String,
+    password: Option<String>,
     nonce: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
+    use secrecy::ExposeSecret;
     let user = backend::require_user().await?;
     crate::forms::submit(nonce, async move {
         let state = backend::state()?;
@@ -518,8 +551,16 @@ pub async fn create_token(
             "" | "never" => None,
             d => d.parse::<i64>().ok(),
         };
+        let signed_in_at = spacedly_server::auth::session::signed_in_at(&backend::session().await?)
+            .await
+            .map_err(backend::internal)?;
+        let proof = spacedly_server::auth::RecentAuth {
+            password: password.as_deref().filter(|p| !p.is_empty()),
+            signed_in_at,
+        };
         Ok(
-            match spacedly_server::auth::api_tokens::create(&state.pool, &user, &name, days).await {
+            match spacedly_server::auth::api_tokens::create(&state, &user, &name, days, proof).await
+            {
                 Ok(created) => {
                     let mut outcome = Outcome::ok(
                         to,
@@ -528,7 +569,7 @@ pub async fn create_token(
                     );
                     if let Some(flash) = outcome.flash.as_mut() {
                         flash.sealed_secret = Some(spacedly_server::sealed::seal(
-                            &state.config.secret_key,
+                            state.config.secret_key.expose_secret(),
                             &created.secret,
                         ));
                     }

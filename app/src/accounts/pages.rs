@@ -400,7 +400,18 @@ fn ApiTokens() -> impl IntoView {
                 </div>
             })}
             <PostForm action=CreateToken::PATH novalidate=true>
-                <Field name="name" id="token-name" label="Token name" hint="What will use it, e.g. “backup script”." required=true state=state />
+                <Field name="name" id="token-name" label="Token name" hint="What will use it, e.g. “backup script”." required=true state=state.clone() />
+                {page().me.is_some_and(|m| m.has_password).then(|| view! {
+                    <Field
+                        name="password"
+                        id="token-password"
+                        label="Current password"
+                        kind="password"
+                        autocomplete="current-password"
+                        hint="Needed when you signed in more than 10 minutes ago."
+                        state=state.clone()
+                    />
+                })}
                 <div class="field">
                     <label for="field-expires_in_days">"Expires"</label>
                     <select id="field-expires_in_days" name="expires_in_days">{options}</select>

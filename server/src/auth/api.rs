@@ -3,7 +3,7 @@
 use axum::{
     extract::{Path, State},
     http::header,
-    response::IntoResponse,
+    response::{AppendHeaders, IntoResponse},
     routing::{delete, get, post},
     Extension, Json, Router,
 };
@@ -35,8 +35,17 @@ pub fn auth_router() -> Router<AppState> {
         .route("/google/callback", get(google_callback))
 }
 
-async fn google_start(State(state): State<AppState>, session: Session) -> axum::response::Response {
-    match super::google::start(&state, &session).await {
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+async fn google_start(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Query(query): axum::extract::Query<StartQuery>,
+) -> axum::response::Response {
+    match super::google::start(&state, &session, query.next.as_deref()).await {
         Ok(url) => axum::response::Redirect::to(&url).into_response(),
         Err(AppError::NotFound) => {
             axum::response::Redirect::to("/login?error=google_unavailable").into_response()
@@ -67,13 +76,16 @@ async fn google_callback(
     )
     .await;
     let target = match outcome {
-        Ok(user) => match session::sign_in(&session, &user, true, &device).await {
-            Ok(()) => "/dashboard".to_string(),
-            Err(e) => {
-                tracing::error!(error = ?e, "could not start the session");
-                "/login?error=google_auth_failed".to_string()
+        Ok(super::google::Finished { user, next }) => {
+            match session::sign_in(&state, &session, &user, true, &device).await {
+                // `next` was checked by `safe_local_path` when the flow started.
+                Ok(()) => next.unwrap_or_else(|| "/dashboard".to_string()),
+                Err(e) => {
+                    tracing::error!(error = ?e, "could not start the session");
+                    "/login?error=google_auth_failed".to_string()
+                }
             }
-        },
+        }
         Err(failure) => format!("/login?error={}", failure.code()),
     };
     axum::response::Redirect::to(&target).into_response()
@@ -144,18 +156,27 @@ async fn login(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
     device: session::Device,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
-    match super::login(&state, &body.email, &body.password, ip).await? {
+) -> AppResult<impl IntoResponse> {
+    let known = super::device::read(&state, &headers);
+    match super::login(&state, &body.email, &body.password, ip, known.as_ref()).await? {
         LoginOutcome::SignedIn(user) => {
-            session::sign_in(&session, &user, body.remember_me, &device).await?;
-            Ok(ok("Signed in", json!({"user": user.summary()})))
+            session::sign_in(&state, &session, &user, body.remember_me, &device).await?;
+            let cookie = super::device::issue(&state, &user);
+            Ok((
+                AppendHeaders(Some((header::SET_COOKIE, cookie))),
+                ok("Signed in", json!({"user": user.summary()})),
+            ))
         }
         LoginOutcome::CodeSent(user) => {
             session::set_pending_2fa(&session, &user).await?;
-            Ok(ok(
-                "OTP sent to your registered email",
-                json!({"two_factor_required": true}),
+            Ok((
+                AppendHeaders(None),
+                ok(
+                    "OTP sent to your registered email",
+                    json!({"two_factor_required": true}),
+                ),
             ))
         }
     }
@@ -177,10 +198,27 @@ async fn verify_otp(
     session: Session,
     device: session::Device,
     ApiJson(body): ApiJson<VerifyOtpBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
-    let user = super::verify_login_code(&state, &body.email, &body.otp, ip).await?;
-    session::sign_in(&session, &user, body.remember_me, &device).await?;
-    Ok(ok("Signed in", json!({"user": user.summary()})))
+) -> AppResult<impl IntoResponse> {
+    // The code finishes the sign-in of the session that gave the password, and no other: a
+    // code read from the mailbox alone must not open a session elsewhere.
+    let pending = session::pending_2fa(&state, &session).await?;
+    let email = match pending {
+        Some(user)
+            if body.email.trim().is_empty()
+                || body.email.trim().eq_ignore_ascii_case(&user.email) =>
+        {
+            user.email
+        }
+        // Counted like any wrong code, and answered the same way.
+        _ => String::new(),
+    };
+    let user = super::verify_login_code(&state, &email, &body.otp, ip).await?;
+    session::sign_in(&state, &session, &user, body.remember_me, &device).await?;
+    let cookie = super::device::issue(&state, &user);
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        ok("Signed in", json!({"user": user.summary()})),
+    ))
 }
 
 async fn resend_otp(
@@ -400,15 +438,29 @@ struct CreateTokenBody {
     name: String,
     #[serde(rename = "expiresInDays")]
     expires_in_days: Option<i64>,
+    /// Needed unless this session signed in within the last ten minutes.
+    password: Option<String>,
 }
 
 async fn create_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    session: Session,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<CreateTokenBody>,
 ) -> AppResult<impl IntoResponse> {
+    // A bearer-token request has no session sign-in time: it must give the password.
+    let signed_in_at = if headers.contains_key(header::AUTHORIZATION) {
+        None
+    } else {
+        session::signed_in_at(&session).await?
+    };
+    let proof = super::RecentAuth {
+        password: body.password.as_deref(),
+        signed_in_at,
+    };
     let created =
-        super::api_tokens::create(&state.pool, &user, &body.name, body.expires_in_days).await?;
+        super::api_tokens::create(&state, &user, &body.name, body.expires_in_days, proof).await?;
     Ok(created_response(created))
 }
 

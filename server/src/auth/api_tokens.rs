@@ -7,7 +7,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{tokens, User};
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    state::AppState,
+};
 
 /// Tokens start with this, so they are recognisable in configs and by secret scanners.
 pub const PREFIX: &str = "spd_";
@@ -31,12 +34,16 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// Creates a token. Needs a recent authentication: a token outlives the session, so a stolen
+/// session cookie must not be enough to mint one.
 pub async fn create(
-    pool: &PgPool,
+    state: &AppState,
     user: &User,
     name: &str,
     expires_in_days: Option<i64>,
+    proof: super::RecentAuth<'_>,
 ) -> AppResult<CreatedToken> {
+    let (pool, now) = (&state.pool, state.now());
     let name = name.trim();
     let mut v = super::types::Validator::default();
     v.check(
@@ -57,6 +64,7 @@ pub async fn create(
         },
     );
     v.finish()?;
+    super::require_recent_auth(state, user, proof).await?;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE user_id = $1")
         .bind(user.id)
         .fetch_one(pool)
@@ -68,8 +76,8 @@ pub async fn create(
     }
     let secret = format!("{PREFIX}{}", tokens::new_token());
     let token: ApiToken = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
-         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 day')
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $6 + $5 * interval '1 day', $6)
          RETURNING id, name, prefix, created_at, last_used_at, expires_at",
     )
     .bind(user.id)
@@ -77,6 +85,7 @@ pub async fn create(
     .bind(tokens::sha256_hex(&secret))
     .bind(&secret[..PREFIX.len() + 6])
     .bind(expires_in_days.map(|d| d as f64))
+    .bind(now)
     .fetch_one(pool)
     .await?;
     Ok(CreatedToken { token, secret })
@@ -106,19 +115,24 @@ pub async fn revoke(pool: &PgPool, user: &User, id: Uuid) -> AppResult<()> {
 }
 
 /// The user a live token belongs to (and notes its use).
-pub async fn authenticate(pool: &PgPool, secret: &str) -> AppResult<Option<User>> {
+pub async fn authenticate(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    secret: &str,
+) -> AppResult<Option<User>> {
     if !secret.starts_with(PREFIX) || secret.len() > 200 {
         return Ok(None);
     }
     Ok(sqlx::query_as(
         "WITH t AS (
-             UPDATE api_tokens SET last_used_at = now()
-             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > now())
+             UPDATE api_tokens SET last_used_at = $2
+             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
              RETURNING user_id
          )
          SELECT users.* FROM users JOIN t ON users.id = t.user_id",
     )
     .bind(tokens::sha256_hex(secret))
+    .bind(now)
     .fetch_optional(pool)
     .await?)
 }

@@ -1,5 +1,6 @@
 //! One-time codes and links (sign-in codes, password reset, email verification).
-//! Only SHA-256 hashes are stored; each is single use and dies at its expiry.
+//! Only SHA-256 hashes are stored (drawn when the email is sent, see `auth::emails`); each is
+//! single use and dies at its expiry.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -15,6 +16,15 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "login_otp" => Some(Self::LoginOtp),
+            "password_reset" => Some(Self::PasswordReset),
+            "email_verify" => Some(Self::EmailVerify),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LoginOtp => "login_otp",
@@ -27,33 +37,91 @@ impl Purpose {
 /// Wrong guesses after which a sign-in code is dead.
 pub const MAX_CODE_ATTEMPTS: i32 = 5;
 
-/// Stores a new secret for `user_id`, ending the earlier unused ones of the same purpose.
+/// Creates a code or link row for `user_id`, ending the earlier unused ones of the same purpose.
+/// The row has no secret yet: `arm` draws it when the email is sent (see `auth::emails`).
 pub async fn issue(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     user_id: Uuid,
     purpose: Purpose,
-    secret: &str,
     valid_for: chrono::Duration,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Uuid> {
     sqlx::query(
-        "UPDATE one_time_codes SET used_at = now()
+        "UPDATE one_time_codes SET used_at = $3
          WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
     )
     .bind(user_id)
     .bind(purpose.as_str())
+    .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO one_time_codes (user_id, purpose, code_hash, expires_at)
-         VALUES ($1, $2, $3, now() + $4 * interval '1 second')",
+    sqlx::query_scalar(
+        "INSERT INTO one_time_codes (user_id, purpose, code_hash, expires_at, created_at)
+         VALUES ($1, $2, NULL, $3, $4)
+         RETURNING id",
     )
     .bind(user_id)
     .bind(purpose.as_str())
-    .bind(sha256_hex(secret))
-    .bind(valid_for.num_seconds() as f64)
-    .execute(conn)
+    .bind(now + valid_for)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores a known secret for `user_id` at once (tests and tools; the app uses `issue` + `arm`).
+pub async fn issue_with_secret(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    purpose: Purpose,
+    secret: &str,
+    valid_for: chrono::Duration,
+) -> sqlx::Result<Uuid> {
+    let id = issue(&mut *conn, now, user_id, purpose, valid_for).await?;
+    sqlx::query("UPDATE one_time_codes SET code_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(sha256_hex(secret))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Draws the secret of row `id` (a 6-digit code or a 256-bit token, by purpose) and stores its
+/// hash, if the row is still live. Returns the purpose and the plain secret for the email, or
+/// `None` when the row was used, superseded or expired (then nothing must be sent).
+pub async fn arm(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(Purpose, String)>> {
+    let purpose: Option<String> = sqlx::query_scalar(
+        "SELECT purpose FROM one_time_codes
+         WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(now)
+    .fetch_optional(pool)
     .await?;
-    Ok(())
+    let Some(purpose) = purpose.as_deref().and_then(Purpose::parse) else {
+        return Ok(None);
+    };
+    let secret = match purpose {
+        Purpose::LoginOtp => super::tokens::new_code(),
+        Purpose::PasswordReset | Purpose::EmailVerify => super::tokens::new_token(),
+    };
+    // Checked again in the same statement: a use in between wins.
+    let armed = sqlx::query(
+        "UPDATE one_time_codes SET code_hash = $2
+         WHERE id = $1 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(id)
+    .bind(sha256_hex(&secret))
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok((armed.rows_affected() == 1).then_some((purpose, secret)))
 }
 
 /// When the newest secret of this purpose was issued (for resend cooldowns).
@@ -74,53 +142,64 @@ pub async fn last_issued(
 /// Consumes a link token (reset, verification): returns its user when it is live.
 pub async fn consume_link(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     purpose: Purpose,
     token: &str,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "UPDATE one_time_codes SET used_at = now()
-         WHERE purpose = $1 AND code_hash = $2 AND used_at IS NULL AND expires_at > now()
+        "UPDATE one_time_codes SET used_at = $3
+         WHERE purpose = $1 AND code_hash = $2 AND used_at IS NULL AND expires_at > $3
          RETURNING user_id",
     )
     .bind(purpose.as_str())
     .bind(sha256_hex(token))
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
 
 /// Checks a sign-in code: a wrong guess counts against the live code, which dies after
 /// `MAX_CODE_ATTEMPTS`; a right one is consumed.
-pub async fn check_login_code(pool: &PgPool, user_id: Uuid, code: &str) -> sqlx::Result<bool> {
+pub async fn check_login_code(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    code: &str,
+) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let live: Option<(Uuid, String)> = sqlx::query_as(
         "SELECT id, code_hash FROM one_time_codes
          WHERE user_id = $1 AND purpose = 'login_otp' AND used_at IS NULL
-           AND expires_at > now() AND attempts < $2
+           AND code_hash IS NOT NULL AND expires_at > $3 AND attempts < $2
          ORDER BY created_at DESC LIMIT 1
          FOR UPDATE",
     )
     .bind(user_id)
     .bind(MAX_CODE_ATTEMPTS)
+    .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((id, hash)) = live else {
         return Ok(false);
     };
     let ok = digests_equal(&hash, &sha256_hex(code));
-    let sql = if ok {
-        "UPDATE one_time_codes SET used_at = now() WHERE id = $1"
+    let update = if ok {
+        sqlx::query("UPDATE one_time_codes SET used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
     } else {
-        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1"
+        sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1").bind(id)
     };
-    sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    update.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(ok)
 }
 
 /// Removes codes that can no longer be used (maintenance).
-pub async fn purge_dead(pool: &PgPool) -> sqlx::Result<u64> {
+pub async fn purge_dead(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM one_time_codes WHERE expires_at < now() - interval '1 day'")
+        sqlx::query("DELETE FROM one_time_codes WHERE expires_at < $1 - interval '1 day'")
+            .bind(now)
             .execute(pool)
             .await?
             .rows_affected(),

@@ -5,7 +5,6 @@
 //! its claims (issuer, audience, expiry, nonce) rather than its signature.
 
 use base64::Engine;
-use chrono::Utc;
 use oauth2::{
     basic::{
         BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -15,6 +14,7 @@ use oauth2::{
     EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
     StandardRevocableToken, StandardTokenResponse, TokenUrl,
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -71,7 +71,9 @@ impl std::fmt::Debug for Google {
 impl Google {
     pub fn new(config: &OidcConfig) -> anyhow::Result<Self> {
         let client = Client::new(ClientId::new(config.client_id.clone()))
-            .set_client_secret(ClientSecret::new(config.client_secret.clone()))
+            .set_client_secret(ClientSecret::new(
+                config.client_secret.expose_secret().to_string(),
+            ))
             .set_auth_uri(AuthUrl::new(config.auth_url.clone())?)
             .set_token_uri(TokenUrl::new(config.token_url.clone())?)
             .set_redirect_uri(RedirectUrl::new(config.redirect_url.clone())?);
@@ -96,6 +98,9 @@ struct Flow {
     nonce: String,
     verifier: String,
     started_at: i64,
+    /// Where to go after signing in: a path on our origin (checked by `safe_local_path`).
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// Why a Google sign-in did not finish; each becomes `/login?error=<code>`.
@@ -127,8 +132,9 @@ fn session_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }
 
-/// Starts a sign-in: remembers state, nonce and PKCE verifier, returns the provider's URL.
-pub async fn start(state: &AppState, session: &Session) -> AppResult<String> {
+/// Starts a sign-in: remembers state, nonce, PKCE verifier and where to go afterwards (only a
+/// path on our own origin; anything else is dropped), returns the provider's URL.
+pub async fn start(state: &AppState, session: &Session, next: Option<&str>) -> AppResult<String> {
     let google = google(state)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = CsrfToken::new_random();
@@ -145,7 +151,8 @@ pub async fn start(state: &AppState, session: &Session) -> AppResult<String> {
         state: csrf.secret().clone(),
         nonce: nonce.secret().clone(),
         verifier: verifier.secret().clone(),
-        started_at: Utc::now().timestamp(),
+        started_at: state.now().timestamp(),
+        next: next.and_then(crate::http::redirect::safe_local_path),
     };
     session
         .insert(FLOW_KEY, flow)
@@ -220,6 +227,12 @@ fn failed(reason: &str) -> Failure {
     Failure::AuthFailed
 }
 
+/// A finished sign-in: the account, and where the browser asked to go afterwards.
+pub struct Finished {
+    pub user: User,
+    pub next: Option<String>,
+}
+
 /// Finishes a sign-in from the provider's redirect. On success the caller signs the user in.
 pub async fn finish(
     state: &AppState,
@@ -227,7 +240,7 @@ pub async fn finish(
     code: Option<&str>,
     returned_state: Option<&str>,
     error: Option<&str>,
-) -> Result<User, Failure> {
+) -> Result<Finished, Failure> {
     let google = google(state).map_err(|_| failed("not configured"))?;
     // The flow is single use, whatever happens next.
     let flow: Option<Flow> = session
@@ -238,7 +251,7 @@ pub async fn finish(
         return Err(Failure::Cancelled);
     }
     let flow = flow.ok_or_else(|| failed("no sign-in in progress"))?;
-    if Utc::now().timestamp() - flow.started_at > FLOW_TTL_SECS {
+    if state.now().timestamp() - flow.started_at > FLOW_TTL_SECS {
         return Err(failed("flow expired"));
     }
     match returned_state {
@@ -266,15 +279,19 @@ pub async fn finish(
         &google.issuer,
         &google.client_id,
         &flow.nonce,
-        Utc::now().timestamp(),
+        state.now().timestamp(),
     )
     .map_err(failed)?;
-    link_or_create(state, &claims).await.map_err(|e| match e {
+    let user = link_or_create(state, &claims).await.map_err(|e| match e {
         AppError::Conflict(_) => Failure::EmailUnverified,
         other => {
             tracing::error!(error = ?other, "Google sign-in could not save the account");
             Failure::AuthFailed
         }
+    })?;
+    Ok(Finished {
+        user,
+        next: flow.next,
     })
 }
 
@@ -325,12 +342,16 @@ pub async fn link_or_create(state: &AppState, claims: &Claims) -> AppResult<User
                     .into(),
             ))
         }
-        Some(user) => sqlx::query_as(
+        Some(user) if user.email_verified => sqlx::query_as(
             "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 RETURNING *",
         )
         .bind(user.id)
         .fetch_one(&mut *tx)
         .await?,
+        // Nobody ever proved they read this mailbox, and now its owner has: whoever created the
+        // account may be a stranger who signed up first (pre-hijacking). Everything they could
+        // have set up ends before the owner gets in.
+        Some(user) => super::secure_taken_over_account(state, &mut tx, &user, "Google").await?,
         None => {
             let user = users::insert(
                 &mut tx,

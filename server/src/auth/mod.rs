@@ -5,6 +5,8 @@
 pub mod api;
 pub mod api_tokens;
 pub mod codes;
+pub mod device;
+pub mod emails;
 pub mod google;
 pub mod password;
 pub mod session;
@@ -35,7 +37,7 @@ pub const INVALID_CODE: &str = "The code is wrong or has expired";
 pub const RESEND_COOLDOWN: Duration = Duration::seconds(60);
 
 const LOGIN_CODE_TTL: Duration = Duration::minutes(5);
-const RESET_LINK_TTL: Duration = Duration::hours(1);
+pub(crate) const RESET_LINK_TTL: Duration = Duration::hours(1);
 const VERIFY_LINK_TTL: Duration = Duration::hours(24);
 
 pub struct RegisterInput {
@@ -49,31 +51,14 @@ fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-fn page_url(state: &AppState, path: &str) -> url::Url {
-    let mut url = state.config.public_url.clone();
-    url.set_path(path);
-    url
-}
-
-fn link(state: &AppState, path: &str, token: &str) -> String {
-    let mut url = page_url(state, path);
-    url.query_pairs_mut().append_pair("token", token);
-    url.to_string()
-}
-
-/// Renders `template` for `user` and enqueues it on `conn` (the caller's transaction).
+/// Enqueues an account email on `conn` (the caller's transaction). Ids only: the email is
+/// rendered, and any secret drawn, when it is sent (see `emails`).
 async fn enqueue_mail(
-    state: &AppState,
     conn: &mut PgConnection,
-    user: &User,
-    template: &str,
-    subject: &str,
-    values: serde_json::Value,
+    user_id: Option<uuid::Uuid>,
+    email: emails::AccountEmail,
 ) -> AppResult<()> {
-    let email = state
-        .mailer
-        .render(template, &user.email, subject, values)?;
-    jobs::enqueue_email(conn, email).await?;
+    jobs::enqueue_email(conn, jobs::SendEmail { user_id, email }).await?;
     Ok(())
 }
 
@@ -82,16 +67,18 @@ async fn send_verification(
     conn: &mut PgConnection,
     user: &User,
 ) -> AppResult<()> {
-    let token = tokens::new_token();
-    codes::issue(conn, user.id, Purpose::EmailVerify, &token, VERIFY_LINK_TTL).await?;
-    let values = json!({"name": user.name, "link": link(state, "/verify-email", &token)});
-    enqueue_mail(
-        state,
+    let code_id = codes::issue(
         conn,
-        user,
-        "verify_email",
-        "Confirm your email address",
-        values,
+        state.now(),
+        user.id,
+        Purpose::EmailVerify,
+        VERIFY_LINK_TTL,
+    )
+    .await?;
+    enqueue_mail(
+        conn,
+        Some(user.id),
+        emails::AccountEmail::Secret { code_id },
     )
     .await
 }
@@ -113,7 +100,7 @@ pub async fn register(state: &AppState, input: RegisterInput, ip: IpAddr) -> App
         unreachable!("finish() fails when a field is missing")
     };
 
-    limits::hit(&state.pool, limits::SIGNUP, &ip.to_string()).await?;
+    limits::hit(&state.pool, state.now(), limits::SIGNUP, &ip_key(ip)).await?;
     let hash = password::hash(password.expose().to_string()).await?;
 
     let mut tx = state.pool.begin().await?;
@@ -147,36 +134,60 @@ pub enum LoginOutcome {
     CodeSent(User),
 }
 
+/// The client part of a rate-limit key (IPv6 clients by their /64).
+fn ip_key(ip: IpAddr) -> String {
+    crate::http::client_ip::rate_key(ip).to_string()
+}
+
 fn login_key(email: &str, ip: IpAddr) -> String {
-    format!("{email}|{ip}")
+    format!("{email}|{}", ip_key(ip))
 }
 
 /// Checks an email and password. Every failure gets the same answer and takes the same time.
+///
+/// Attempts are counted before the password is checked, in one statement each, so parallel
+/// guesses cannot slip past the limits. A client presenting a device cookie for this account
+/// (`device::read`) is limited per device; any other client is limited per (email, IP) and per
+/// account, so guesses spread over many addresses lock the account against unknown clients
+/// only, never against the owner's known browsers.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
     ip: IpAddr,
+    device: Option<&device::KnownDevice>,
 ) -> AppResult<LoginOutcome> {
     let email = email.trim().to_lowercase();
-    let key = login_key(&email, ip);
-    limits::check(&state.pool, limits::LOGIN_FAILURES, &key).await?;
-
+    let now = state.now();
     let user = if password.is_empty() || password.len() > types::PASSWORD_MAX {
         None
     } else {
         users::find_by_email(&state.pool, &email).await?
     };
+    let known = device.filter(|d| user.as_ref().is_some_and(|u| u.id == d.user_id));
+    let key = login_key(&email, ip);
+    match known {
+        Some(d) => limits::hit(&state.pool, now, limits::LOGIN_PER_DEVICE, &d.device_id).await?,
+        None => {
+            limits::hit(&state.pool, now, limits::LOGIN_FAILURES, &key).await?;
+            limits::hit(&state.pool, now, limits::LOGIN_PER_ACCOUNT, &email).await?;
+        }
+    }
+
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::verify(password.to_string(), stored).await?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
-        _ => {
-            limits::hit(&state.pool, limits::LOGIN_FAILURES, &key).await?;
-            return Err(AppError::InvalidCredentials(INVALID_CREDENTIALS.into()));
-        }
+        _ => return Err(AppError::InvalidCredentials(INVALID_CREDENTIALS.into())),
     };
-    limits::clear(&state.pool, limits::LOGIN_FAILURES, &key).await?;
+    // The owner got in: their own attempts stop counting against them.
+    match known {
+        Some(d) => limits::clear(&state.pool, limits::LOGIN_PER_DEVICE, &d.device_id).await?,
+        None => {
+            limits::clear(&state.pool, limits::LOGIN_FAILURES, &key).await?;
+            limits::forgive(&state.pool, limits::LOGIN_PER_ACCOUNT, &email).await?;
+        }
+    }
 
     if user.two_factor_enabled {
         send_login_code(state, &user).await?;
@@ -187,17 +198,19 @@ pub async fn login(
 }
 
 async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
-    let code = tokens::new_code();
     let mut tx = state.pool.begin().await?;
-    codes::issue(&mut tx, user.id, Purpose::LoginOtp, &code, LOGIN_CODE_TTL).await?;
-    let values = json!({"name": user.name, "code": code});
-    enqueue_mail(
-        state,
+    let code_id = codes::issue(
         &mut tx,
-        user,
-        "login_code",
-        "Your Spacedly sign-in code",
-        values,
+        state.now(),
+        user.id,
+        Purpose::LoginOtp,
+        LOGIN_CODE_TTL,
+    )
+    .await?;
+    enqueue_mail(
+        &mut tx,
+        Some(user.id),
+        emails::AccountEmail::Secret { code_id },
     )
     .await?;
     tx.commit().await?;
@@ -207,7 +220,7 @@ async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
 /// True unless a secret of this purpose went to the user less than `RESEND_COOLDOWN` ago.
 async fn cooldown_over(state: &AppState, user: &User, purpose: Purpose) -> AppResult<bool> {
     let last = codes::last_issued(&state.pool, user.id, purpose).await?;
-    Ok(last.is_none_or(|at| Utc::now() - at >= RESEND_COOLDOWN))
+    Ok(last.is_none_or(|at| state.now() - at >= RESEND_COOLDOWN))
 }
 
 /// Sends a fresh sign-in code to a user who already gave the right password, at most once a
@@ -228,7 +241,13 @@ pub async fn verify_login_code(
     ip: IpAddr,
 ) -> AppResult<User> {
     let email = email.trim().to_lowercase();
-    limits::hit(&state.pool, limits::OTP_CHECKS, &login_key(&email, ip)).await?;
+    limits::hit(
+        &state.pool,
+        state.now(),
+        limits::OTP_CHECKS,
+        &login_key(&email, ip),
+    )
+    .await?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::validation(
@@ -239,7 +258,9 @@ pub async fn verify_login_code(
     let Some(user) = users::find_by_email(&state.pool, &email).await? else {
         return Err(AppError::validation("otp", INVALID_CODE));
     };
-    if !user.two_factor_enabled || !codes::check_login_code(&state.pool, user.id, code).await? {
+    if !user.two_factor_enabled
+        || !codes::check_login_code(&state.pool, state.now(), user.id, code).await?
+    {
         return Err(AppError::validation("otp", INVALID_CODE));
     }
     Ok(user)
@@ -248,7 +269,8 @@ pub async fn verify_login_code(
 /// Marks the address as verified. Unknown, used and expired links get the same answer.
 pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
-    let Some(user_id) = codes::consume_link(&mut tx, Purpose::EmailVerify, token.trim()).await?
+    let Some(user_id) =
+        codes::consume_link(&mut tx, state.now(), Purpose::EmailVerify, token.trim()).await?
     else {
         return Err(AppError::BadRequest(
             "This confirmation link is invalid or has expired; ask for a new one from the app"
@@ -281,36 +303,28 @@ pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<boo
     Ok(true)
 }
 
-/// Emails a reset link when the account exists. The caller answers the same either way.
+/// Emails a reset link when the account exists. The caller answers the same either way, and
+/// the request does the same work either way: whether the account exists is looked up in the
+/// job, so the answer's timing does not tell.
 pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppResult<()> {
     let email = Email::parse(email).map_err(|m| AppError::validation("email", m))?;
-    limits::hit(&state.pool, limits::RESET_PER_IP, &ip.to_string()).await?;
-    limits::hit(&state.pool, limits::RESET_PER_EMAIL, email.as_str()).await?;
-    let Some(user) = users::find_by_email(&state.pool, email.as_str()).await? else {
-        return Ok(());
-    };
-    let token = tokens::new_token();
-    let mut tx = state.pool.begin().await?;
-    codes::issue(
-        &mut tx,
-        user.id,
-        Purpose::PasswordReset,
-        &token,
-        RESET_LINK_TTL,
+    limits::hit(&state.pool, state.now(), limits::RESET_PER_IP, &ip_key(ip)).await?;
+    limits::hit(
+        &state.pool,
+        state.now(),
+        limits::RESET_PER_EMAIL,
+        email.as_str(),
     )
     .await?;
-    let values = json!({"name": user.name, "link": link(state, "/reset-password", &token)});
+    let mut conn = state.pool.acquire().await?;
     enqueue_mail(
-        state,
-        &mut tx,
-        &user,
-        "password_reset",
-        "Reset your Spacedly password",
-        values,
+        &mut conn,
+        None,
+        emails::AccountEmail::ResetRequested {
+            email: email.as_str().to_string(),
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Stores a new password hash, ends every session, and tells the user by email.
@@ -331,20 +345,59 @@ async fn replace_password(
     .bind(verified_email)
     .fetch_one(&mut *conn)
     .await?;
-    let values = json!({
-        "name": user.name,
-        "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        "reset_link": page_url(state, "/forgot-password").to_string(),
-    });
     enqueue_mail(
-        state,
         conn,
-        &user,
-        "password_changed",
-        "Your Spacedly password was changed",
-        values,
+        Some(user.id),
+        emails::AccountEmail::PasswordChanged {
+            changed_at: state.now(),
+        },
     )
     .await?;
+    Ok(user)
+}
+
+/// An account created with an email nobody confirmed is being claimed by the address's proven
+/// owner: the password is cleared, sessions, API tokens, pending codes and links end, 2FA
+/// (set up by whoever knew the password) is off, the email counts as verified, and the owner is
+/// told by email. Runs in the caller's transaction.
+pub(crate) async fn secure_taken_over_account(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user: &User,
+    provider: &str,
+) -> AppResult<User> {
+    let now = state.now();
+    let user: User = sqlx::query_as(
+        "UPDATE users SET password_hash = NULL, two_factor_enabled = false,
+             email_verified = true, session_version = session_version + 1, updated_at = $2
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(user.id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE one_time_codes SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    enqueue_mail(
+        conn,
+        Some(user.id),
+        emails::AccountEmail::AccountSecured {
+            provider: provider.to_string(),
+        },
+    )
+    .await?;
+    tracing::warn!(user_id = %user.id, "unverified account claimed by its email's owner: password, sessions and tokens ended");
     Ok(user)
 }
 
@@ -357,10 +410,11 @@ pub async fn reset_password(
 ) -> AppResult<User> {
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
-    limits::hit(&state.pool, limits::RESET_PER_IP, &ip.to_string()).await?;
+    limits::hit(&state.pool, state.now(), limits::RESET_PER_IP, &ip_key(ip)).await?;
     let hash = password::hash(password.expose().to_string()).await?;
     let mut tx = state.pool.begin().await?;
-    let Some(user_id) = codes::consume_link(&mut tx, Purpose::PasswordReset, token.trim()).await?
+    let Some(user_id) =
+        codes::consume_link(&mut tx, state.now(), Purpose::PasswordReset, token.trim()).await?
     else {
         return Err(AppError::BadRequest(
             "This reset link is invalid or has expired; ask for a new one".into(),
@@ -368,6 +422,11 @@ pub async fn reset_password(
     };
     // The link proved the user reads this mailbox.
     let user = replace_password(state, &mut tx, user_id, &hash, true).await?;
+    // A reset answers a lost or stolen password: API tokens minted with it end too.
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "password reset");
     Ok(user)
@@ -493,10 +552,57 @@ pub async fn update_profile(
 pub async fn export(state: &AppState, user: &User) -> AppResult<serde_json::Value> {
     let tokens = api_tokens::list(&state.pool, user).await?;
     Ok(json!({
-        "exportedAt": Utc::now(),
+        "exportedAt": state.now(),
         "user": user.profile(),
         "apiTokens": tokens,
     }))
+}
+
+/// Proof that the person at the keyboard is the account's owner right now, for sensitive
+/// actions (creating an API token): the password again, or a sign-in in this session within
+/// `RECENT_SIGN_IN`.
+#[derive(Default)]
+pub struct RecentAuth<'a> {
+    pub password: Option<&'a str>,
+    pub signed_in_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for RecentAuth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecentAuth")
+            .field("password", &self.password.map(|_| "[REDACTED]"))
+            .field("signed_in_at", &self.signed_in_at)
+            .finish()
+    }
+}
+
+/// Accepts a recent sign-in, or else the right password.
+pub async fn require_recent_auth(
+    state: &AppState,
+    user: &User,
+    proof: RecentAuth<'_>,
+) -> AppResult<()> {
+    if proof
+        .signed_in_at
+        .is_some_and(|at| state.now() - at < RECENT_SIGN_IN)
+    {
+        return Ok(());
+    }
+    match (proof.password, &user.password_hash) {
+        (Some(given), Some(_)) if !given.is_empty() => {
+            if password::verify(given.to_string(), user.password_hash.clone()).await? {
+                Ok(())
+            } else {
+                Err(AppError::validation(
+                    "password",
+                    "The password is not right",
+                ))
+            }
+        }
+        _ => Err(AppError::Forbidden(
+            "For your safety, confirm your password (or sign in again) first".into(),
+        )),
+    }
 }
 
 /// How recent a sign-in must be to delete an account that has no password.
@@ -521,7 +627,7 @@ pub async fn delete_account(
             }
         }
         None => {
-            let recent = signed_in_at.is_some_and(|at| Utc::now() - at < RECENT_SIGN_IN);
+            let recent = signed_in_at.is_some_and(|at| state.now() - at < RECENT_SIGN_IN);
             if !recent {
                 return Err(AppError::Forbidden(
                     "For your safety, sign in again before deleting your account".into(),
@@ -530,10 +636,14 @@ pub async fn delete_account(
         }
     }
     // Rows the user owns go with it (ON DELETE CASCADE); files are removed by their features.
+    // Jobs live in the queue's own tables: the user's queued and finished ones go explicitly.
+    let mut tx = state.pool.begin().await?;
+    jobs::delete_user_jobs(&mut tx, user.id, &user.email).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user.id)
-        .execute(&state.pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     tracing::info!(user_id = %user.id, "account deleted");
     Ok(())
 }

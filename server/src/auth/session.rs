@@ -60,6 +60,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Device {
 
 /// Signs `user` in on this session, under a new session id (no fixation).
 pub async fn sign_in(
+    state: &AppState,
     session: &Session,
     user: &User,
     remember: bool,
@@ -80,7 +81,7 @@ pub async fn sign_in(
         .await
         .map_err(store_error)?;
     session
-        .insert(SIGNED_IN_AT, Utc::now())
+        .insert(SIGNED_IN_AT, state.now())
         .await
         .map_err(store_error)?;
     session.set_expiry(Some(if remember {
@@ -165,7 +166,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 })
                 .map(str::trim)
                 .ok_or(AppError::Unauthorized)?;
-            return super::api_tokens::authenticate(&state.pool, secret)
+            return super::api_tokens::authenticate(&state.pool, state.now(), secret)
                 .await?
                 .map(CurrentUser)
                 .ok_or(AppError::Unauthorized);

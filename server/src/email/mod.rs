@@ -91,6 +91,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "password_changed.txt",
         include_str!("../../templates/email/password_changed.txt"),
     ),
+    (
+        "account_secured.html",
+        include_str!("../../templates/email/account_secured.html"),
+    ),
+    (
+        "account_secured.txt",
+        include_str!("../../templates/email/account_secured.txt"),
+    ),
 ];
 
 fn template_env() -> anyhow::Result<Environment<'static>> {
@@ -108,9 +116,11 @@ impl Mailer {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let transport = match &config.smtp_url {
             Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
-                    .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(
+                    secrecy::ExposeSecret::expose_secret(url),
+                )
+                .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
+                .build(),
             ),
             None => Transport::Outbox(Outbox::new(config.mail_dir())),
         };

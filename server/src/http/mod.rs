@@ -2,6 +2,7 @@
 //! (/api, /health, /metrics) and the middleware around everything.
 
 pub mod client_ip;
+pub mod redirect;
 pub mod security;
 pub mod static_files;
 
@@ -76,7 +77,12 @@ async fn health(State(state): State<AppState>) -> Response {
 
 /// GET /metrics in Prometheus text format; only with `Authorization: Bearer $METRICS_TOKEN`.
 async fn metrics(State(state): State<AppState>, request: Request) -> Response {
-    let Some(expected) = state.config.metrics_token.as_deref() else {
+    let Some(expected) = state
+        .config
+        .metrics_token
+        .as_ref()
+        .map(secrecy::ExposeSecret::expose_secret)
+    else {
         return AppError::NotFound.into_response();
     };
     let given = request
@@ -161,7 +167,27 @@ async fn attach_client_ip(
     mut request: Request,
     next: Next,
 ) -> Response {
-    client_ip::attach(&mut request, state.config.trusted_proxies);
+    client_ip::attach(&mut request, &state.config.trusted_proxies);
+    next.run(request).await
+}
+
+/// Development-only routes: the dev mailbox pages and their server functions.
+pub fn is_dev_route(path: &str) -> bool {
+    path == "/dev" || path.starts_with("/dev/") || path.starts_with("/_sf/dev/")
+}
+
+/// Development-only routes (the dev mailbox shows every reset link) answer only to loopback
+/// clients; anyone else gets the same 404 as for a route that does not exist.
+async fn dev_routes_for_loopback_only(request: Request, next: Next) -> Response {
+    if is_dev_route(request.uri().path()) {
+        let loopback = request
+            .extensions()
+            .get::<ClientIp>()
+            .is_some_and(|ip| ip.0.is_loopback());
+        if !loopback {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+    }
     next.run(request).await
 }
 
@@ -207,7 +233,9 @@ pub fn layers(router: Router, state: AppState) -> Router {
         .with_secure(config.cookie_secure)
         .with_path("/")
         .with_expiry(Expiry::OnSessionEnd)
-        .with_signed(session_key(&config.secret_key));
+        .with_signed(session_key(secrecy::ExposeSecret::expose_secret(
+            &config.secret_key,
+        )));
 
     let governor = crate::http::rate_limit::global_layer(config);
 
@@ -273,6 +301,7 @@ pub fn layers(router: Router, state: AppState) -> Router {
                 state.clone(),
                 attach_client_ip,
             ))
+            .layer(middleware::from_fn(dev_routes_for_loopback_only))
             .layer(governor),
     )
 }

@@ -13,7 +13,8 @@ use governor::middleware::StateInformationMiddleware;
 use super::ClientIp;
 use crate::config::Config;
 
-/// Keys requests by the IP resolved by `client_ip` (which honours TRUSTED_PROXIES).
+/// Keys requests by the IP resolved by `client_ip` (which honours TRUSTED_PROXIES), IPv6
+/// clients by their /64.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIpKey;
 
@@ -23,7 +24,7 @@ impl KeyExtractor for ClientIpKey {
     fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, GovernorError> {
         req.extensions()
             .get::<ClientIp>()
-            .map(|ip| ip.0)
+            .map(|ip| ip.rate_key())
             .ok_or(GovernorError::UnableToExtractKey)
     }
 }

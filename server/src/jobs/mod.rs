@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use crate::{email::OutgoingEmail, sessions::PgSessionStore, state::AppState};
+use uuid::Uuid;
+
+use crate::{auth::emails::AccountEmail, sessions::PgSessionStore, state::AppState};
 
 pub const EMAIL_QUEUE: &str = "email";
 pub const MAINTENANCE_QUEUE: &str = "maintenance";
@@ -23,10 +25,13 @@ const MAINTENANCE_SCHEDULE: &str = "0 */15 * * * *";
 /// Finished jobs are kept this long for inspection, then pruned.
 const KEEP_FINISHED_JOBS: &str = "7 days";
 
-/// Send one email. Retried a few times: SMTP servers fail transiently.
+/// Send one account email. Carries ids, never rendered text or secrets: the email is rendered
+/// (and its code or link drawn) when it is sent, see `auth::emails`. Retried a few times: SMTP
+/// servers fail transiently.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SendEmail {
-    pub email: OutgoingEmail,
+    pub user_id: Option<Uuid>,
+    pub email: AccountEmail,
 }
 
 /// Delete expired sessions and prune finished jobs.
@@ -63,8 +68,8 @@ fn task<T: Serialize>(job: &T, max_attempts: usize) -> anyhow::Result<PgTask> {
 }
 
 /// Enqueues an email on `conn` (use the transaction of the write that causes it).
-pub async fn enqueue_email(conn: &mut PgConnection, email: OutgoingEmail) -> anyhow::Result<()> {
-    let task = task(&SendEmail { email }, 5)?;
+pub async fn enqueue_email(conn: &mut PgConnection, job: SendEmail) -> anyhow::Result<()> {
+    let task = task(&job, 5)?;
     push_tasks(conn, EMAIL_QUEUE, vec![task])
         .await
         .context("enqueueing an email")
@@ -87,11 +92,38 @@ pub async fn enqueue_maintenance(conn: &mut PgConnection, tick: u64) -> anyhow::
     }
 }
 
+/// Renders and sends one email job. `Ok(false)`: nothing was sent because the account, code
+/// or link is gone (used, expired, or the account deleted).
+pub async fn deliver_email(state: &AppState, job: &SendEmail) -> anyhow::Result<bool> {
+    crate::auth::emails::deliver(state, job.user_id, &job.email).await
+}
+
 async fn send_email(job: SendEmail, state: Data<AppState>) -> Result<(), BoxDynError> {
-    state.mailer.send(&job.email).await.map_err(|e| {
+    deliver_email(&state, &job).await.map(|_| ()).map_err(|e| {
         tracing::warn!(error = ?e, "email not sent; it will be retried");
         BoxDynError::from(e.to_string())
     })
+}
+
+/// Removes every email job, queued or finished, that names this user (by id, or by address
+/// for reset requests), in the caller's transaction (account deletion).
+pub async fn delete_user_jobs(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    email: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM apalis.jobs
+         WHERE job_type = $1
+           AND (convert_from(job, 'UTF8')::jsonb ->> 'user_id' = $2::text
+                OR convert_from(job, 'UTF8')::jsonb -> 'email' ->> 'email' = $3)",
+    )
+    .bind(EMAIL_QUEUE)
+    .bind(user_id)
+    .bind(email)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// What one maintenance run did.
@@ -102,16 +134,20 @@ pub struct MaintenanceReport {
 }
 
 /// Idempotent: running it twice deletes nothing more the second time.
-pub async fn run_maintenance(pool: &PgPool) -> anyhow::Result<MaintenanceReport> {
+pub async fn run_maintenance(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<MaintenanceReport> {
     let expired_sessions = PgSessionStore::delete_expired(pool).await?;
-    crate::limits::purge_old(pool).await?;
-    crate::auth::codes::purge_dead(pool).await?;
-    crate::idempotency::purge_old(pool).await?;
+    crate::limits::purge_old(pool, now).await?;
+    crate::auth::codes::purge_dead(pool, now).await?;
+    crate::idempotency::purge_old(pool, now).await?;
     let pruned_jobs = sqlx::query(
         "DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed')
-           AND done_at < now() - $1::interval",
+           AND done_at < $2 - $1::interval",
     )
     .bind(KEEP_FINISHED_JOBS)
+    .bind(now)
     .execute(pool)
     .await?
     .rows_affected();
@@ -122,10 +158,12 @@ pub async fn run_maintenance(pool: &PgPool) -> anyhow::Result<MaintenanceReport>
 }
 
 async fn maintenance(_job: Maintenance, state: Data<AppState>) -> Result<(), BoxDynError> {
-    let report = run_maintenance(&state.pool).await.map_err(|e| {
-        tracing::error!(error = ?e, "maintenance failed");
-        BoxDynError::from(e.to_string())
-    })?;
+    let report = run_maintenance(&state.pool, state.now())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "maintenance failed");
+            BoxDynError::from(e.to_string())
+        })?;
     tracing::info!(?report, "maintenance done");
     Ok(())
 }

@@ -108,7 +108,7 @@ async fn read_one(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
-    super::mark_read(&state.pool, user.id, notification_id(&id)?, Utc::now()).await?;
+    super::mark_read(&state.pool, user.id, notification_id(&id)?, state.now()).await?;
     Ok(ok("Marked as read", json!({})))
 }
 
@@ -116,7 +116,7 @@ async fn read_all(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl axum::response::IntoResponse> {
-    let changed = super::mark_all_read(&state.pool, user.id, Utc::now()).await?;
+    let changed = super::mark_all_read(&state.pool, user.id, state.now()).await?;
     Ok(ok("All marked as read", json!({ "updated": changed })))
 }
 
@@ -141,7 +141,7 @@ async fn stream_events(
     let user_id = user.id;
     let first = super::unread_count(&pool, user_id).await?;
     let initial = stream::once(async move { Ok(count_event(first)) });
-    let updates = stream::unfold((changes, Utc::now()), move |(mut changes, mut since)| {
+    let updates = stream::unfold((changes, state.now()), move |(mut changes, mut since)| {
         let pool = pool.clone();
         let closing = closing.clone();
         async move {

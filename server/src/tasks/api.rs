@@ -215,7 +215,7 @@ async fn list(
 ) -> AppResult<impl axum::response::IntoResponse> {
     let query = params.parse()?;
     let zone = super::zone_of(&user.timezone);
-    let list = super::list(&state.pool, user.id, zone, &query, Utc::now()).await?;
+    let list = super::list(&state.pool, user.id, zone, &query, state.now()).await?;
     let tasks: Vec<TaskJson> = list.tasks.into_iter().map(TaskJson::from).collect();
     Ok(ok(
         "Tasks",
@@ -229,7 +229,7 @@ async fn create(
     ApiJson(input): ApiJson<TaskInput>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let changes = input.parse(super::zone_of(&user.timezone), true)?;
-    let task = super::create(&state.pool, user.id, changes, Utc::now()).await?;
+    let task = super::create(&state.pool, user.id, changes, state.now()).await?;
     let details = TaskDetails {
         task,
         attachments: vec![],
@@ -258,7 +258,7 @@ async fn update(
 ) -> AppResult<impl axum::response::IntoResponse> {
     let id = task_id(&id)?;
     let changes = input.parse(super::zone_of(&user.timezone), false)?;
-    super::update(&state.pool, user.id, id, changes, Utc::now()).await?;
+    super::update(&state.pool, user.id, id, changes, state.now()).await?;
     let details = super::details(&state.pool, user.id, id).await?;
     Ok(ok(
         "Task updated",

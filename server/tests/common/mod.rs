@@ -25,10 +25,13 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
     db::migrate(&pool).await.expect("migrations apply");
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_tests("postgres://from-sqlx-test", data_dir.path().to_path_buf());
-    // Tests speak for many clients through X-Forwarded-For.
-    config.trusted_proxies = 1;
+    // Tests speak for many clients through X-Forwarded-For: in-process requests have no peer
+    // address (0.0.0.0), which is made the trusted proxy.
+    config.trusted_proxies = vec!["0.0.0.0/32".parse().unwrap()];
     adjust(&mut config);
-    let state = AppState::new(pool, config).expect("state");
+    let mut state = AppState::new(pool, config).expect("state");
+    // A clock the test can move; it starts at the real time.
+    state.clock = spacedly_server::clock::Clock::manual(chrono::Utc::now());
     let router = http::layers(http::routes(state.clone()), state.clone());
     TestApp {
         state,
@@ -66,7 +69,10 @@ pub async fn text(response: Response<Body>) -> String {
 /// A browser-like client: keeps the session cookie between requests.
 pub struct Client<'a> {
     pub app: &'a TestApp,
+    /// The session cookie (`name=value`).
     pub cookie: Option<String>,
+    /// The device cookie given at sign-in (`name=value`).
+    pub device_cookie: Option<String>,
     pub ip: &'static str,
     pub bearer: Option<String>,
 }
@@ -76,6 +82,7 @@ impl<'a> Client<'a> {
         Self {
             app,
             cookie: None,
+            device_cookie: None,
             ip: "203.0.113.7",
             bearer: None,
         }
@@ -95,8 +102,13 @@ impl<'a> Client<'a> {
             .method(method)
             .uri(uri)
             .header("x-forwarded-for", self.ip);
-        if let Some(cookie) = &self.cookie {
-            builder = builder.header("cookie", cookie);
+        let cookies: Vec<&str> = [&self.cookie, &self.device_cookie]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            builder = builder.header("cookie", cookies.join("; "));
         }
         if let Some(token) = &self.bearer {
             builder = builder.header("authorization", format!("Bearer {token}"));
@@ -111,12 +123,21 @@ impl<'a> Client<'a> {
         let response = self.app.send(request).await;
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(set) = headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
+        for set in headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             let pair = set.split(';').next().unwrap_or_default().to_string();
-            if set.contains("Max-Age=0") {
-                self.cookie = None;
+            let slot = if pair.starts_with("spacedly_device=") {
+                &mut self.device_cookie
             } else {
-                self.cookie = Some(pair);
+                &mut self.cookie
+            };
+            if set.contains("Max-Age=0") {
+                *slot = None;
+            } else {
+                *slot = Some(pair);
             }
         }
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -148,26 +169,53 @@ impl<'a> Client<'a> {
     }
 }
 
-/// Emails waiting in the queue, oldest first.
-pub async fn queued_emails(pool: &PgPool) -> Vec<spacedly_server::email::OutgoingEmail> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT job FROM apalis.jobs WHERE job_type = 'email' ORDER BY run_at, id",
+/// Runs the queued email jobs as the worker would (rendering and sending each into the dev
+/// outbox), oldest first, and marks them done. Returns how many sent an email.
+pub async fn run_email_jobs(app: &TestApp) -> usize {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, job FROM apalis.jobs WHERE job_type = 'email' AND status = 'Pending'
+         ORDER BY run_at, id",
     )
-    .fetch_all(pool)
+    .fetch_all(&app.state.pool)
     .await
     .unwrap();
-    rows.into_iter()
-        .map(|bytes| {
-            serde_json::from_slice::<spacedly_server::jobs::SendEmail>(&bytes)
-                .unwrap()
-                .email
+    let mut sent = 0;
+    for (id, bytes) in rows {
+        let job: spacedly_server::jobs::SendEmail = serde_json::from_slice(&bytes).unwrap();
+        if spacedly_server::jobs::deliver_email(&app.state, &job)
+            .await
+            .unwrap()
+        {
+            sent += 1;
+        }
+        sqlx::query("UPDATE apalis.jobs SET status = 'Done', done_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&app.state.pool)
+            .await
+            .unwrap();
+    }
+    sent
+}
+
+/// Every email sent so far (after running the queued jobs), oldest first.
+pub async fn sent_emails(app: &TestApp) -> Vec<spacedly_server::email::OutgoingEmail> {
+    run_email_jobs(app).await;
+    let outbox = app.state.mailer.outbox().expect("tests use the dev outbox");
+    let mut all = outbox.list(usize::MAX).await.unwrap();
+    all.reverse();
+    all.into_iter()
+        .map(|m| spacedly_server::email::OutgoingEmail {
+            to: m.to,
+            subject: m.subject,
+            html: m.html,
+            text: m.text,
         })
         .collect()
 }
 
 /// The `token=` of the last link sent to `to` whose subject contains `subject`.
-pub async fn last_link_token(pool: &PgPool, to: &str, subject: &str) -> String {
-    let email = queued_emails(pool)
+pub async fn last_link_token(app: &TestApp, to: &str, subject: &str) -> String {
+    let email = sent_emails(app)
         .await
         .into_iter()
         .rev()
@@ -205,8 +253,8 @@ pub async fn sign_in(client: &mut Client<'_>, email: &str) {
 }
 
 /// The 6-digit code of the last sign-in code email sent to `to`.
-pub async fn last_sign_in_code(pool: &PgPool, to: &str) -> String {
-    let email = queued_emails(pool)
+pub async fn last_sign_in_code(app: &TestApp, to: &str) -> String {
+    let email = sent_emails(app)
         .await
         .into_iter()
         .rev()

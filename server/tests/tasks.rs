@@ -10,14 +10,18 @@ use std::sync::{
 };
 
 use axum::http::StatusCode;
-use common::{register, spawn_app, Client};
+use common::{register, sign_in, spawn_app, Client};
 use serde_json::json;
 use sqlx::PgPool;
 use tracing_subscriber::Layer;
 
 async fn user<'a>(app: &'a common::TestApp, email: &str) -> Client<'a> {
     let mut client = Client::new(app);
+    if email.starts_with("eve") {
+        client.ip = "203.0.113.8";
+    }
     register(&mut client, email).await;
+    sign_in(&mut client, email).await;
     client
 }
 

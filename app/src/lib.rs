@@ -8,8 +8,10 @@
 pub mod accounts;
 pub mod components;
 pub mod forms;
+pub mod notifications;
 pub mod page;
 pub mod pages;
+pub mod tasks;
 pub mod theme;
 pub mod timezones;
 
@@ -89,6 +91,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify-email") view=VerifyEmailPage />
                 <Route path=path!("/dashboard") view=DashboardPage />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/tasks") view=tasks::pages::TasksPage ssr=SsrMode::Async />
+                <Route path=path!("/tasks/new") view=tasks::pages::NewTaskPage ssr=SsrMode::Async />
+                <Route path=path!("/tasks/:id") view=tasks::pages::TaskPage ssr=SsrMode::Async />
+                <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />
             </Routes>

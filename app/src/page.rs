@@ -41,6 +41,8 @@ pub struct PageContext {
     pub secret: Option<String>,
     /// The path and query of this request.
     pub path: String,
+    /// Unread notifications of the signed-in user (the bell's first figure).
+    pub unread: i64,
 }
 
 /// The context of the page being rendered (empty in the browser: pages render on the server).
@@ -122,7 +124,14 @@ mod ssr {
         };
         if let Some(session) = request.extensions().get::<Session>().cloned() {
             match auth::session::current_user(&state, &session).await {
-                Ok(user) => context.me = user.as_ref().map(me),
+                Ok(Some(user)) => {
+                    context.me = Some(me(&user));
+                    match spacedly_server::notifications::unread_count(&state.pool, user.id).await {
+                        Ok(n) => context.unread = n,
+                        Err(e) => tracing::warn!(error = ?e, "unread notifications"),
+                    }
+                }
+                Ok(None) => {}
                 Err(e) => tracing::error!(error = ?e, "loading the signed-in user"),
             }
             match session.remove::<Flash>(FLASH).await {

@@ -68,6 +68,14 @@ pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
             label: "Dashboard",
         },
         NavItem {
+            href: "/tasks",
+            label: "Tasks",
+        },
+        NavItem {
+            href: "/notifications",
+            label: "Notifications",
+        },
+        NavItem {
             href: "/settings",
             label: "Settings",
         },
@@ -158,6 +166,7 @@ pub fn SignedInLayout(
         forms::{FormMessage, FormState, PostForm},
     };
     let account = view! {
+        <crate::notifications::NotificationBell count=crate::notifications::unread_count_now() />
         <div class="account-menu">
             <span class="account-menu__name" title=me.email.clone()>{me.name.clone()}</span>
             <PostForm action=Logout::PATH class="account-menu__form">
@@ -186,6 +195,7 @@ pub fn SignedInLayout(
     view! {
         <AppLayout title=title items=app_nav_items(false) account=account banner=banner.unwrap_or_else(|| ().into_any())>
             {children()}
+            <crate::components::shortcuts::KeyboardShortcuts />
         </AppLayout>
     }
 }

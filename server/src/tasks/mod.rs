@@ -451,7 +451,8 @@ pub async fn list(
     })
 }
 
-async fn count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
+/// How many tasks the user has.
+pub async fn count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
     Ok(
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE user_id = $1")
             .bind(user_id)

@@ -1,0 +1,556 @@
+//! Tasks in the browser: the server functions (thin adapters over `spacedly_server::tasks`)
+//! and the pages in `pages`. Forms post here and come back with their outcome.
+
+pub mod pages;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A task as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub priority: String,
+    pub status: String,
+    pub status_label: String,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub attachments: usize,
+    pub reminders: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskPageData {
+    pub tasks: Vec<TaskRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Whether the user has any task at all (for the empty state).
+    pub any: bool,
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: String,
+    pub is_image: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderView {
+    pub at: String,
+    pub channel: String,
+    pub status: String,
+    pub message: String,
+}
+
+/// One task, for its page and its edit form (dates in the user's time zone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub link: String,
+    pub category: String,
+    pub priority: String,
+    pub status: String,
+    pub status_label: String,
+    pub due: Option<String>,
+    pub due_date: String,
+    pub due_time: String,
+    pub overdue: bool,
+    pub completed: Option<String>,
+    pub created: String,
+    pub spaced_revision: bool,
+    pub attachments: Vec<AttachmentView>,
+    pub reminders: Vec<ReminderView>,
+    pub categories: Vec<String>,
+}
+
+/// Form ids of the task pages.
+pub mod form {
+    pub const QUICK_ADD: &str = "task-quick-add";
+    pub const NEW: &str = "task-new";
+    pub const EDIT: &str = "task-edit";
+    pub const ROW: &str = "task-row";
+    pub const DELETE: &str = "task-delete";
+}
+
+/// The list page size.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The list's query string, as the GET form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Filters {
+    pub q: String,
+    pub category: String,
+    pub priority: String,
+    pub status: String,
+    pub due: String,
+    pub sort: String,
+    pub page: String,
+}
+
+impl Filters {
+    pub fn is_filtered(&self) -> bool {
+        [
+            &self.q,
+            &self.category,
+            &self.priority,
+            &self.status,
+            &self.due,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
+    /// This list's URL with another page.
+    pub fn href_for_page(&self, page: i64) -> String {
+        let mut pairs: Vec<(&str, String)> = [
+            ("q", &self.q),
+            ("category", &self.category),
+            ("priority", &self.priority),
+            ("status", &self.status),
+            ("due", &self.due),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect();
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        let query: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode_component(&v)))
+            .collect();
+        if query.is_empty() {
+            "/tasks".into()
+        } else {
+            format!("/tasks?{}", query.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (unreserved characters stay).
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use chrono::{DateTime, Utc};
+    use chrono_tz::Tz;
+    use spacedly_server::tasks::{self, Priority, TaskDetails};
+
+    use super::*;
+
+    pub fn when(at: DateTime<Utc>, zone: Tz) -> String {
+        at.with_timezone(&zone)
+            .format("%a %-d %b %Y, %H:%M")
+            .to_string()
+    }
+
+    pub fn size(bytes: i64) -> String {
+        match bytes {
+            b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
+            b if b >= 1024 => format!("{} KB", b / 1024),
+            b => format!("{b} bytes"),
+        }
+    }
+
+    pub fn row(d: &TaskDetails, zone: Tz, now: DateTime<Utc>) -> TaskRow {
+        let t = &d.task;
+        TaskRow {
+            id: t.id.to_string(),
+            title: t.title.clone(),
+            category: t.category.clone(),
+            priority: Priority::from_rank(t.priority).label().into(),
+            status: t.status().as_str().into(),
+            status_label: t.status().label().into(),
+            due: t.due_at.map(|at| when(at, zone)),
+            overdue: t.is_overdue(now),
+            attachments: d.attachments.len(),
+            reminders: d.reminders.len(),
+        }
+    }
+
+    pub fn view(d: TaskDetails, zone: Tz, now: DateTime<Utc>, categories: Vec<String>) -> TaskView {
+        let t = &d.task;
+        let local_due = t.due_at.map(|at| at.with_timezone(&zone));
+        TaskView {
+            id: t.id.to_string(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            link: t.link.clone(),
+            category: t.category.clone(),
+            priority: t.priority().as_str().into(),
+            status: t.status().as_str().into(),
+            status_label: t.status().label().into(),
+            due: t.due_at.map(|at| when(at, zone)),
+            due_date: local_due
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            due_time: local_due
+                .map(|d| d.format("%H:%M").to_string())
+                .unwrap_or_default(),
+            overdue: t.is_overdue(now),
+            completed: t.completed_at.map(|at| when(at, zone)),
+            created: when(t.created_at, zone),
+            spaced_revision: t.spaced_revision,
+            attachments: d
+                .attachments
+                .iter()
+                .map(|a| AttachmentView {
+                    id: a.id.to_string(),
+                    name: a.original_name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: size(a.size),
+                    is_image: a.content_type.starts_with("image/"),
+                })
+                .collect(),
+            reminders: d
+                .reminders
+                .iter()
+                .map(|r| ReminderView {
+                    at: when(r.scheduled_at, zone),
+                    channel: r.channel.clone(),
+                    status: r.status.clone(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+            categories,
+        }
+    }
+
+    /// The form's due day and time as one ISO 8601 local value.
+    pub fn due_value(date: &str, time: &str) -> String {
+        match (date.trim(), time.trim()) {
+            ("", _) => String::new(),
+            (d, "") => d.to_string(),
+            (d, t) => format!("{d}T{t}"),
+        }
+    }
+
+    /// API field names to form field names, for errors shown under fields.
+    pub fn form_field(name: &str) -> String {
+        match name {
+            "dueDate" => "due_date".into(),
+            other => other.into(),
+        }
+    }
+
+    pub fn zone(user: &spacedly_server::auth::User) -> Tz {
+        tasks::zone_of(&user.timezone)
+    }
+}
+
+#[server(prefix = "/_sf", endpoint = "tasks/list")]
+pub async fn task_list(filters: Filters) -> Result<TaskPageData, ServerFnError> {
+    use spacedly_server::tasks::{self, api::ListParams};
+    let state = crate::forms::state()?;
+    let user = crate::forms::require_user().await?;
+    let zone = backend::zone(&user);
+    let now = state.now();
+    let given = |v: &String| (!v.trim().is_empty()).then(|| v.clone());
+    let params = ListParams {
+        q: given(&filters.q),
+        category: given(&filters.category),
+        priority: given(&filters.priority),
+        status: given(&filters.status),
+        due: given(&filters.due),
+        sort: given(&filters.sort),
+        page: Some(given(&filters.page).unwrap_or_else(|| "1".into())),
+        limit: Some(PAGE_SIZE.to_string()),
+    };
+    // A hand-edited URL with a bad value lists everything rather than failing the page.
+    let query = params.parse().unwrap_or_else(|_| tasks::ListQuery {
+        limit: Some(PAGE_SIZE),
+        ..Default::default()
+    });
+    let list = tasks::list(&state.pool, user.id, zone, &query, now)
+        .await
+        .map_err(crate::forms::internal)?;
+    let categories = tasks::categories(&state.pool, user.id)
+        .await
+        .map_err(crate::forms::internal)?;
+    // Whether the user has any task at all decides between "add your first" and "no match".
+    let any = list.total > 0
+        || (filters.is_filtered()
+            && tasks::count(&state.pool, user.id)
+                .await
+                .map_err(crate::forms::internal)?
+                > 0);
+    Ok(TaskPageData {
+        tasks: list
+            .tasks
+            .iter()
+            .map(|d| backend::row(d, zone, now))
+            .collect(),
+        total: list.total,
+        page: list.page,
+        pages: ((list.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        any,
+        categories,
+    })
+}
+
+/// One task for its page; `None` when it is not the user's (the page then shows 404).
+#[server(prefix = "/_sf", endpoint = "tasks/detail")]
+pub async fn task_detail(id: String) -> Result<Option<TaskView>, ServerFnError> {
+    use spacedly_server::{tasks, AppError};
+    let state = crate::forms::state()?;
+    let user = crate::forms::require_user().await?;
+    let Ok(id) = id.parse() else {
+        return Ok(None);
+    };
+    match tasks::details(&state.pool, user.id, id).await {
+        Ok(details) => {
+            let categories = tasks::categories(&state.pool, user.id)
+                .await
+                .map_err(crate::forms::internal)?;
+            Ok(Some(backend::view(
+                details,
+                backend::zone(&user),
+                state.now(),
+                categories,
+            )))
+        }
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(crate::forms::internal(e)),
+    }
+}
+
+/// The categories offered by the task forms.
+#[server(prefix = "/_sf", endpoint = "tasks/categories")]
+pub async fn task_categories() -> Result<Vec<String>, ServerFnError> {
+    let state = crate::forms::state()?;
+    let user = crate::forms::require_user().await?;
+    spacedly_server::tasks::categories(&state.pool, user.id)
+        .await
+        .map_err(crate::forms::internal)
+}
+
+/// Where to go after a task form: a path on this site, or the default.
+#[cfg(feature = "ssr")]
+fn back_to(return_to: &Option<String>, default: &str) -> String {
+    return_to
+        .as_deref()
+        .and_then(spacedly_server::http::redirect::safe_local_path)
+        .unwrap_or_else(|| default.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/_sf", endpoint = "tasks/create")]
+pub async fn create_task(
+    title: String,
+    description: Option<String>,
+    link: Option<String>,
+    category: Option<String>,
+    priority: Option<String>,
+    due_date: Option<String>,
+    due_time: Option<String>,
+    spaced_revision: Option<String>,
+    return_to: Option<String>,
+    form_id: Option<String>,
+    nonce: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    use spacedly_server::tasks::{self, TaskInput};
+    let user = crate::forms::require_user().await?;
+    crate::forms::submit(nonce, async move {
+        let state = crate::forms::state()?;
+        let form_id = match form_id.as_deref() {
+            Some(form::QUICK_ADD) => form::QUICK_ADD,
+            _ => form::NEW,
+        };
+        let due = backend::due_value(
+            due_date.as_deref().unwrap_or_default(),
+            due_time.as_deref().unwrap_or_default(),
+        );
+        let input = TaskInput {
+            title: Some(title.clone()),
+            description: Some(description.clone()),
+            link: Some(link.clone()),
+            category: Some(category.clone()),
+            priority: priority.clone().filter(|p| !p.is_empty()),
+            due_date: Some(Some(due)),
+            spaced_revision: Some(spaced_revision.is_some()),
+            ..Default::default()
+        };
+        let back = back_to(&return_to, "/tasks/new");
+        let typed = |outcome: Outcome| {
+            outcome.keep(&[
+                ("title", &title),
+                ("description", description.as_deref().unwrap_or_default()),
+                ("link", link.as_deref().unwrap_or_default()),
+                ("category", category.as_deref().unwrap_or_default()),
+                ("priority", priority.as_deref().unwrap_or_default()),
+                ("due_date", due_date.as_deref().unwrap_or_default()),
+                ("due_time", due_time.as_deref().unwrap_or_default()),
+            ])
+        };
+        let changes = match input.parse(backend::zone(&user), true) {
+            Ok(changes) => changes,
+            Err(e) => return Ok(typed(with_form_fields(Outcome::error(back, form_id, e)))),
+        };
+        Ok(
+            match tasks::create(&state.pool, user.id, changes, state.now()).await {
+                Ok(task) => {
+                    let to = if form_id == form::QUICK_ADD {
+                        back
+                    } else {
+                        format!("/tasks/{}", task.id)
+                    };
+                    Outcome::ok(to, "", format!("Task “{}” added.", task.title))
+                }
+                Err(e) => typed(with_form_fields(Outcome::error(back, form_id, e))),
+            },
+        )
+    })
+    .await
+}
+
+/// Renames API field names in an outcome's errors to the form's field names.
+#[cfg(feature = "ssr")]
+fn with_form_fields(mut outcome: crate::forms::Outcome) -> crate::forms::Outcome {
+    if let Some(flash) = outcome.flash.as_mut() {
+        flash.fields = std::mem::take(&mut flash.fields)
+            .into_iter()
+            .map(|(k, v)| (backend::form_field(&k), v))
+            .collect();
+    }
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/_sf", endpoint = "tasks/update")]
+pub async fn update_task(
+    id: String,
+    title: String,
+    description: Option<String>,
+    link: Option<String>,
+    category: Option<String>,
+    priority: Option<String>,
+    status: Option<String>,
+    due_date: Option<String>,
+    due_time: Option<String>,
+    spaced_revision: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    use spacedly_server::tasks::{self, TaskInput};
+    let user = crate::forms::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = crate::forms::state()?;
+        let Ok(task_id) = id.parse() else {
+            return Ok(Outcome::failed("/tasks", "", "That task does not exist."));
+        };
+        let page = format!("/tasks/{task_id}");
+        let due = backend::due_value(
+            due_date.as_deref().unwrap_or_default(),
+            due_time.as_deref().unwrap_or_default(),
+        );
+        let input = TaskInput {
+            title: Some(title.clone()),
+            description: Some(description.clone()),
+            link: Some(link.clone()),
+            category: Some(category.clone()),
+            priority: priority.clone().filter(|p| !p.is_empty()),
+            status: status.clone().filter(|s| !s.is_empty()),
+            due_date: Some(Some(due)),
+            spaced_revision: Some(spaced_revision.is_some()),
+            ..Default::default()
+        };
+        let typed = |outcome: Outcome| {
+            with_form_fields(outcome).keep(&[
+                ("title", &title),
+                ("description", description.as_deref().unwrap_or_default()),
+                ("link", link.as_deref().unwrap_or_default()),
+                ("category", category.as_deref().unwrap_or_default()),
+                ("priority", priority.as_deref().unwrap_or_default()),
+                ("status", status.as_deref().unwrap_or_default()),
+                ("due_date", due_date.as_deref().unwrap_or_default()),
+                ("due_time", due_time.as_deref().unwrap_or_default()),
+            ])
+        };
+        let changes = match input.parse(backend::zone(&user), false) {
+            Ok(changes) => changes,
+            Err(e) => return Ok(typed(Outcome::error(page, form::EDIT, e))),
+        };
+        Ok(
+            match tasks::update(&state.pool, user.id, task_id, changes, state.now()).await {
+                Ok(_) => Outcome::ok(page, form::EDIT, "Saved."),
+                Err(e) => typed(Outcome::error(page, form::EDIT, e)),
+            },
+        )
+    })
+    .await
+}
+
+/// Completes or re-opens a task from the list or its page.
+#[server(prefix = "/_sf", endpoint = "tasks/status")]
+pub async fn set_task_status(
+    id: String,
+    status: String,
+    return_to: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    use spacedly_server::tasks::{self, Status};
+    let user = crate::forms::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = crate::forms::state()?;
+        let back = back_to(&return_to, "/tasks");
+        let (Ok(task_id), Ok(status)) = (id.parse(), Status::parse(&status)) else {
+            return Ok(Outcome::failed(back, "", "That task does not exist."));
+        };
+        Ok(
+            match tasks::set_status(&state.pool, user.id, task_id, status, state.now()).await {
+                Ok(task) => Outcome::ok(
+                    back,
+                    "",
+                    match status {
+                        Status::Completed => format!("“{}” is completed.", task.title),
+                        _ => format!("“{}” is open again.", task.title),
+                    },
+                ),
+                Err(e) => Outcome::error(back, "", e),
+            },
+        )
+    })
+    .await
+}
+
+#[server(prefix = "/_sf", endpoint = "tasks/delete")]
+pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
+    use crate::forms::Outcome;
+    use spacedly_server::tasks;
+    let user = crate::forms::require_user().await?;
+    crate::forms::submit(None, async move {
+        let state = crate::forms::state()?;
+        let Ok(task_id) = id.parse() else {
+            return Ok(Outcome::failed("/tasks", "", "That task does not exist."));
+        };
+        Ok(match tasks::delete(&state.pool, user.id, task_id).await {
+            Ok(keys) => {
+                tasks::remove_files(&state, keys).await;
+                Outcome::ok("/tasks", "", "Task deleted, with its files.")
+            }
+            Err(e) => Outcome::error("/tasks", "", e),
+        })
+    })
+    .await
+}

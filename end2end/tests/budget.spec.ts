@@ -31,7 +31,12 @@ test('every page loads at most 180 KB of WASM, JS and CSS (brotli)', async ({ pa
     loads.push(await firstLoadOf(page, url));
   }
   await register(page, 'Budget Keeper', uniqueEmail('budget'));
-  for (const url of ['/dashboard', '/settings']) {
+  await page.goto('/tasks');
+  await page.getByLabel('New task').fill('Budget task');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('link', { name: 'Budget task' }).click();
+  const detail = new URL(page.url()).pathname;
+  for (const url of ['/dashboard', '/settings', '/tasks', '/tasks/new', detail, '/notifications']) {
     loads.push(await firstLoadOf(page, url));
   }
   const dev = await browser.newPage();

@@ -1,0 +1,154 @@
+import { expect } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { register, test, uniqueEmail } from './helpers';
+
+for (const js of [true, false]) {
+  test.describe(js ? 'tasks with JavaScript' : 'tasks without JavaScript', () => {
+    test.use({ javaScriptEnabled: js });
+
+    test('create, edit, search, filter, complete and delete a task', async ({ page }) => {
+      await register(page, 'Task Keeper', uniqueEmail(js ? 'tasks' : 'tasks-nojs'));
+      await page.goto('/tasks');
+      await expect(page.getByText('No tasks yet.')).toBeVisible();
+
+      // Quick add, then a full form with every field.
+      await page.getByLabel('New task').fill('Groceries');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await expect(page.getByText('Task “Groceries” added.')).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Groceries' })).toBeVisible();
+
+      await page.goto('/tasks/new');
+      await page.getByLabel('Title').fill('');
+      await page.getByLabel('Link').fill('javascript:alert(1)');
+      await page.getByLabel('Description').fill('Line one\nLine two');
+      await page.getByRole('button', { name: 'Add task' }).click();
+      await expect(page.getByText('Give the task a title')).toBeVisible();
+      await expect(page.getByText('Only http:// and https:// links are allowed')).toBeVisible();
+      await expect(page.getByLabel('Description')).toHaveValue('Line one\nLine two');
+
+      await page.getByLabel('Title').fill('Learn the FSRS algorithm');
+      await page.getByLabel('Link').fill('https://example.com/fsrs');
+      await page.getByLabel('Category').fill('Study');
+      await page.getByLabel('Priority').selectOption('high');
+      await page.getByLabel('Due date').fill('2020-01-02');
+      await page.getByRole('button', { name: 'Add task' }).click();
+      await expect(page.getByRole('heading', { name: 'Learn the FSRS algorithm', level: 1 })).toBeVisible();
+      await expect(page.locator('.task-description')).toHaveText('Line one\nLine two');
+      await expect(page.getByText(/Overdue: /)).toBeVisible();
+
+      // Edit.
+      await page.getByLabel('Title').fill('Learn FSRS well');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await expect(page.getByText('Saved.')).toBeVisible();
+      await expect(page.getByRole('heading', { name: 'Learn FSRS well', level: 1 })).toBeVisible();
+
+      // Search and filters live in the URL.
+      await page.goto('/tasks');
+      await page.getByLabel('Search', { exact: true }).fill('fsrs');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect(page).toHaveURL(/q=fsrs/);
+      await expect(page.getByRole('link', { name: 'Learn FSRS well' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Groceries' })).toHaveCount(0);
+      await page.reload();
+      await expect(page.getByLabel('Search', { exact: true })).toHaveValue('fsrs');
+      await page.goto('/tasks?due=overdue');
+      await expect(page.getByRole('link', { name: 'Learn FSRS well' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Groceries' })).toHaveCount(0);
+      await page.goto('/tasks?q=nothing-like-this');
+      await expect(page.getByText('No task matches these filters.')).toBeVisible();
+
+      // Complete from the list, then re-open.
+      await page.goto('/tasks');
+      await page.getByRole('button', { name: 'Complete Groceries' }).click();
+      await expect(page.getByText('“Groceries” is completed.')).toBeVisible();
+      await expect(page.getByRole('button', { name: 'Re-open Groceries' })).toBeVisible();
+      await page.goto('/notifications');
+      await expect(page.getByText('You completed “Groceries”.')).toBeVisible();
+      await page.getByRole('button', { name: 'Mark all as read' }).click();
+      await expect(page.getByText('0 unread')).toBeVisible();
+
+      // Delete asks first.
+      await page.goto('/tasks');
+      await page.getByRole('link', { name: 'Groceries' }).click();
+      await page.getByRole('link', { name: 'Delete this task…' }).click();
+      await expect(page.getByText('Delete “Groceries” and its files? This cannot be undone.')).toBeVisible();
+      await page.getByRole('button', { name: 'Yes, delete it' }).click();
+      await expect(page).toHaveURL(/\/tasks$/);
+      await expect(page.getByText('Task deleted')).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Groceries' })).toHaveCount(0);
+    });
+  });
+}
+
+test('another user’s task is a 404 page', async ({ page, browser }) => {
+  await register(page, 'Owner', uniqueEmail('owner'));
+  await page.goto('/tasks');
+  await page.getByLabel('New task').fill('Private plans');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('link', { name: 'Private plans' }).click();
+  const url = page.url();
+
+  const other = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '192.0.2.201' } });
+  const stranger = await other.newPage();
+  await register(stranger, 'Stranger', uniqueEmail('stranger'));
+  const response = await stranger.goto(url);
+  expect(response?.status()).toBe(404);
+  await expect(stranger.getByRole('heading', { name: "We couldn't find that page" })).toBeVisible();
+  await expect(stranger.getByText('Private plans')).toHaveCount(0);
+  await other.close();
+});
+
+test('the bell count changes live when a task is completed in another tab', async ({ page, context }) => {
+  await register(page, 'Bell Ringer', uniqueEmail('bell'));
+  await page.goto('/tasks');
+  await page.getByLabel('New task').fill('Ring the bell');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.goto('/dashboard');
+  const bell = page.getByRole('link', { name: /^Notifications, / });
+  await expect(bell).toHaveAttribute('aria-label', 'Notifications, none unread');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+
+  const other = await context.newPage();
+  await other.goto('/tasks');
+  await other.getByRole('button', { name: 'Complete Ring the bell' }).click();
+  await expect(other.getByText('“Ring the bell” is completed.')).toBeVisible();
+
+  await expect(bell).toHaveAttribute('aria-label', 'Notifications, 1 unread');
+  await expect(page.locator('.bell__count')).toHaveText('1');
+});
+
+test('keyboard: q adds, j moves, x completes, ? lists the shortcuts', async ({ page }) => {
+  await register(page, 'Key Person', uniqueEmail('keys'));
+  await page.goto('/tasks');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.keyboard.press('q');
+  await expect(page.getByLabel('New task')).toBeFocused();
+  await page.keyboard.type('First by keyboard');
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Task “First by keyboard” added.')).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  await page.keyboard.press('j');
+  await expect(page.getByRole('link', { name: 'First by keyboard' })).toBeFocused();
+  await page.keyboard.press('x');
+  await expect(page.getByText('“First by keyboard” is completed.')).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeVisible();
+});
+
+test('the task pages have no serious accessibility violation', async ({ page }) => {
+  await register(page, 'Axe Tasks', uniqueEmail('axe-tasks'));
+  await page.goto('/tasks');
+  await page.getByLabel('New task').fill('Accessible task');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('link', { name: 'Accessible task' }).click();
+  const detail = page.url();
+  for (const url of ['/tasks', '/tasks/new', detail, '/notifications']) {
+    await page.goto(url);
+    await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+    const results = await new AxeBuilder({ page }).analyze();
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${url}: ${v.id} ${v.help} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
+  }
+});

@@ -23,6 +23,7 @@ test: setup-test build
 	bash scripts/db.sh start
 	# --release reuses the dependencies the release build just compiled (about 1 min instead of 5).
 	DATABASE_URL="$$(bash scripts/db.sh url postgres)" cargo test --release --workspace --features ssr --no-fail-fast
+	$(MAKE) lint
 	bash scripts/check-wasm-deps.sh
 	bash scripts/check-size.sh
 	$(MAKE) e2e
@@ -61,7 +62,7 @@ wasm-deps:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --workspace --features ssr -- -D warnings
+	cargo clippy --workspace --features ssr --tests -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -535,6 +535,16 @@ pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> 
     Ok(used)
 }
 
+/// Removes a deleted task's files from storage. The rows are already gone, so a failure here
+/// only leaves an orphan, which the periodic sweep removes.
+pub async fn remove_files(_state: &crate::AppState, keys: Vec<String>) {
+    // Uploads arrive with the attachments module (storage through object_store); until then
+    // no task has files.
+    for key in keys {
+        tracing::warn!(key, "no file storage configured to delete from");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,15 +566,5 @@ mod tests {
         assert_eq!(to.to_rfc3339(), "2026-11-26T15:00:00+00:00");
         let (from, to) = due_window(Due::Overdue, now, tokyo);
         assert_eq!((from, to), (None, now));
-    }
-}
-
-/// Removes a deleted task's files from storage. The rows are already gone, so a failure here
-/// only leaves an orphan, which the periodic sweep removes.
-pub async fn remove_files(_state: &crate::AppState, keys: Vec<String>) {
-    // Uploads arrive with the attachments module (storage through object_store); until then
-    // no task has files.
-    for key in keys {
-        tracing::warn!(key, "no file storage configured to delete from");
     }
 }

@@ -82,6 +82,9 @@ mixed_rps=$(awk '/Requests\/sec/ {print $2}' /tmp/spacedly-wrk-mixed.txt)
 mixed_p50=$(awk '$1 == "50%" {print $2}' /tmp/spacedly-wrk-mixed.txt)
 mixed_p99=$(awk '$1 == "99%" {print $2}' /tmp/spacedly-wrk-mixed.txt)
 
+# --- Tasks: 200 seeded tasks through the API, the page, and pgbench as the ceiling ---
+source scripts/bench-tasks.sh
+
 size_row() {
   local f=$1 raw gz br
   raw=$(stat -c %s "$f")
@@ -121,6 +124,17 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "  GET /health at $CONNECTIONS connections: $mixed_rps req/s, p50 $mixed_p50, p99 $mixed_p99"
   echo "  (alone: p99 $h_p99). Hashing runs on the blocking pool behind a semaphore, so it cannot starve the"
   echo "  async workers that answer other requests."
+  echo
+  echo "## Tasks (one user with 200 tasks, 2 attachments and 3 reminders each)"
+  echo
+  echo "| what | req/s | p50 | p99 | errors |"
+  echo "|---|---|---|---|---|"
+  echo "| GET /api/tasks (JSON, all 200 with attachments and reminders) | $api_rps | $api_p50 | $api_p99 | ${api_err:-none} |"
+  echo "| GET /tasks (server-rendered page, first 50) | $page_rps | $page_p50 | $page_p99 | ${page_err:-none} |"
+  echo "| pgbench, the list's 3 statements, prepared, 32 clients (the ceiling) | $pg_tps | | | |"
+  echo
+  echo "- the API at **${api_vs_pg}x** of pgbench's rate (goal ≥ 0.70); the page at **${page_vs_api}x** of the API's (goal ≥ 0.70)"
+  echo "- server RSS peak under this load: $(( tasks_rss / 1024 )) MiB"
   echo
   echo "## Memory"
   echo

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The task list under load, sourced by scripts/bench.sh (needs PORT, BIN and its load helpers):
+# a seeded user with 200 tasks (2 attachments and 3 reminders each); GET /api/tasks (bearer
+# token) and the /tasks page (session cookie) at 32 connections, and the same three SQL
+# statements run by pgbench as the ceiling.
+set -euo pipefail
+
+BASE="http://127.0.0.1:$PORT"
+DB_URL="$(bash scripts/db.sh url spacedly_bench)"
+JAR=$(mktemp)
+PASS='benchmark passphrase 42'
+
+curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+  -d "{\"name\":\"Task Bench\",\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$BASE/api/auth/register"
+curl -fsS -o /dev/null -c "$JAR" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$BASE/api/auth/login"
+TOKEN=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -H "Origin: $BASE" \
+  -d '{"name":"bench"}' "$BASE/api/tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.secret))')
+SESSION=$(awk '$6 == "spacedly_session" {print $6"="$7}' "$JAR")
+USER_ID=$(psql -X -qAt "$DB_URL" -c "SELECT id FROM users WHERE email = 'tasks@example.com'")
+
+psql -X -q "$DB_URL" -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO tasks (user_id, title, description, category, priority, due_at)
+SELECT '$USER_ID', 'Task ' || n, 'What to learn in task ' || n || E'\nwith a second line',
+       (ARRAY['Study', 'Work', 'Personal'])[1 + n % 3], 1 + n % 3, now() + (n - 100) * interval '1 day'
+  FROM generate_series(1, 200) n;
+INSERT INTO attachments (user_id, task_id, original_name, content_type, size, original_size, storage_key)
+SELECT '$USER_ID', t.id, 'notes-' || n || '.pdf', 'application/pdf', 120000, 120000, 'bench/' || t.id || '/' || n
+  FROM tasks t, generate_series(1, 2) n WHERE t.user_id = '$USER_ID';
+INSERT INTO reminders (user_id, task_id, scheduled_at)
+SELECT '$USER_ID', t.id, now() + n * interval '1 day' FROM tasks t, generate_series(1, 3) n
+ WHERE t.user_id = '$USER_ID';
+ANALYZE tasks; ANALYZE attachments; ANALYZE reminders;
+SQL
+
+# Runs wrk with one header against a path; prints "req/s|p50|p99|errors".
+load_with() {
+  local path=$1 header=$2 out=/tmp/spacedly-wrk-tasks.txt
+  wrk -t2 -c32 -d3s -H "$header" -H 'Accept-Encoding: br, gzip' "$BASE$path" >/dev/null
+  wrk -t2 -c32 -d"$DURATION" --latency -H "$header" -H 'Accept-Encoding: br, gzip' "$BASE$path" > "$out" &
+  local wrk_pid=$! peak=0
+  while kill -0 $wrk_pid 2>/dev/null; do
+    local now; now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.5
+  done
+  wait $wrk_pid
+  echo "$(awk '/Requests\/sec/ {print $2}' $out)|$(awk '$1 == "50%" {print $2}' $out)|$(awk '$1 == "99%" {print $2}' $out)|$(awk '/Non-2xx|Socket errors/ {print}' $out | tr '\n' ' ')|$peak"
+}
+
+echo "[bench] GET /api/tasks (200 tasks)"
+IFS='|' read -r api_rps api_p50 api_p99 api_err api_rss <<<"$(load_with /api/tasks "Authorization: Bearer $TOKEN")"
+echo "[bench] GET /tasks page"
+IFS='|' read -r page_rps page_p50 page_p99 page_err page_rss <<<"$(load_with /tasks "Cookie: $SESSION")"
+
+# The ceiling: the three statements of the list (tasks, their attachments, their reminders),
+# prepared, at the same concurrency.
+PGB=$(mktemp --suffix .sql)
+cat > "$PGB" <<SQL
+SELECT id, user_id, title, description, link, category, priority, status, due_at, spaced_revision, desired_retention, know_by, completed_at, created_at, updated_at, count(*) OVER () AS total FROM tasks WHERE user_id = '$USER_ID' ORDER BY due_at ASC NULLS LAST, created_at DESC, id;
+SELECT id, task_id, original_name, content_type, size, original_size, width, height, created_at FROM attachments WHERE user_id = '$USER_ID' AND task_id IN (SELECT id FROM tasks WHERE user_id = '$USER_ID') ORDER BY created_at, id;
+SELECT id, task_id, kind, channel, scheduled_at, message, status FROM reminders WHERE user_id = '$USER_ID' AND task_id IN (SELECT id FROM tasks WHERE user_id = '$USER_ID') ORDER BY scheduled_at, id;
+SQL
+echo "[bench] pgbench, the same queries"
+pgbench -n -M prepared -c 32 -j 2 -T "${DURATION%s}" -f "$PGB" "$DB_URL" > /tmp/spacedly-pgbench.txt 2>&1
+pg_tps=$(awk '/^tps = / {print $3; exit}' /tmp/spacedly-pgbench.txt)
+rm -f "$JAR" "$PGB"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+api_vs_pg=$(ratio "$api_rps" "$pg_tps")
+page_vs_api=$(ratio "$page_rps" "$api_rps")
+tasks_rss=$(( api_rss > page_rss ? api_rss : page_rss ))

@@ -10,6 +10,8 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 use secrecy::{SecretBox, SecretString};
 
+use crate::attachments::storage::{S3Config, StorageConfig};
+
 /// Where the program runs. Only `Production` enforces the strict rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -66,6 +68,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Sign-in with Google (or any OpenID Connect provider); `None` when not configured.
     pub google: Option<OidcConfig>,
+    /// Where attachments are stored: `<DATA_DIR>/uploads` or an S3-compatible bucket.
+    pub storage: StorageConfig,
 }
 
 /// An OpenID Connect provider used for "Sign in with Google". Google is the preset; tests point
@@ -275,8 +279,11 @@ impl Config {
             _ => bail!("set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither"),
         };
 
+        let storage = storage_config(&env, &data_dir)?;
+
         Ok(Self {
             google,
+            storage,
             app_env,
             bind_addr,
             public_url,
@@ -359,7 +366,7 @@ impl Config {
             ),
             smtp_url: None,
             mail_from: "Spacedly <no-reply@spacedly.test>".into(),
-            data_dir,
+            data_dir: data_dir.clone(),
             cookie_secure: false,
             allowed_origins: vec![],
             trusted_proxies: vec![],
@@ -371,7 +378,41 @@ impl Config {
             run_workers_in_serve: false,
             log_format: LogFormat::Pretty,
             google: None,
+            storage: StorageConfig::Local {
+                root: data_dir.join("uploads"),
+            },
         }
+    }
+}
+
+/// STORAGE_BACKEND=local (default; UPLOADS_DIR, default `<DATA_DIR>/uploads`) or s3 (S3_BUCKET
+/// required; S3_REGION, S3_ENDPOINT for S3-compatible services, S3_ACCESS_KEY_ID and
+/// S3_SECRET_ACCESS_KEY, or the standard AWS_* sources when both are unset).
+fn storage_config(env: &Vars, data_dir: &std::path::Path) -> anyhow::Result<StorageConfig> {
+    match env.get("STORAGE_BACKEND").map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("local") => Ok(StorageConfig::Local {
+            root: env
+                .get("UPLOADS_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("uploads")),
+        }),
+        Some("s3") => {
+            let access_key_id = env.get("S3_ACCESS_KEY_ID");
+            let secret_access_key = env.get("S3_SECRET_ACCESS_KEY");
+            if access_key_id.is_some() != secret_access_key.is_some() {
+                bail!("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
+            }
+            Ok(StorageConfig::S3(S3Config {
+                bucket: env
+                    .get("S3_BUCKET")
+                    .context("S3_BUCKET must be set when STORAGE_BACKEND=s3")?,
+                region: env.get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                endpoint: env.get("S3_ENDPOINT"),
+                access_key_id,
+                secret_access_key,
+            }))
+        }
+        Some(other) => bail!("STORAGE_BACKEND must be local or s3 (got {other:?})"),
     }
 }
 
@@ -560,6 +601,41 @@ mod tests {
         assert!(shown.contains("REDACTED"));
         // Secret bytes as a number list would leak too.
         assert!(!shown.contains("56, 102, 50"));
+    }
+
+    #[test]
+    fn storage_defaults_to_the_uploads_folder_and_s3_needs_a_bucket() {
+        let config = production(&[]).unwrap();
+        assert_eq!(
+            config.storage,
+            StorageConfig::Local {
+                root: PathBuf::from(".data/uploads")
+            }
+        );
+        assert!(production(&[("STORAGE_BACKEND", "s3")]).is_err());
+        assert!(production(&[("STORAGE_BACKEND", "ftp")]).is_err());
+        assert!(production(&[
+            ("STORAGE_BACKEND", "s3"),
+            ("S3_BUCKET", "b"),
+            ("S3_ACCESS_KEY_ID", "id")
+        ])
+        .is_err());
+        let s3 = production(&[
+            ("STORAGE_BACKEND", "S3"),
+            ("S3_BUCKET", "spacedly"),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3_ACCESS_KEY_ID", "id"),
+            ("S3_SECRET_ACCESS_KEY", "secret"),
+        ])
+        .unwrap();
+        match s3.storage {
+            StorageConfig::S3(s3) => {
+                assert_eq!(s3.bucket, "spacedly");
+                assert_eq!(s3.region, "us-east-1");
+                assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+            }
+            other => panic!("expected s3, got {other:?}"),
+        }
     }
 
     #[test]

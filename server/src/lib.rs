@@ -2,6 +2,7 @@
 //! and the JSON API both call the domain functions here, so the two cannot drift apart.
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod clock;
 pub mod config;

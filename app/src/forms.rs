@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::page::{page, Flash};
+use crate::page::page;
+#[cfg(feature = "ssr")]
+use crate::page::Flash;
 
 /// The outcome of the last submission of one form, as the page renders it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +24,12 @@ pub struct FormState {
 impl FormState {
     /// The outcome of form `form`, if it was the one just posted.
     pub fn of(form: &str) -> Self {
+        #[cfg(not(feature = "ssr"))]
+        {
+            let _ = (form, page);
+            Self::default()
+        }
+        #[cfg(feature = "ssr")]
         match page().flash {
             Some(Flash {
                 form: f,

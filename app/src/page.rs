@@ -2,8 +2,6 @@
 //! user, and the outcome of the form posted just before (Post/Redirect/Get). A middleware on
 //! the page routes fills it in (see [`attach`]); components read it with [`page`].
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 /// What the pages need to know about the signed-in user.
@@ -18,20 +16,14 @@ pub struct Me {
     pub digest_hour: i16,
 }
 
-/// The outcome of a form, carried from the POST to the page it redirects to.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Flash {
-    /// The form it belongs to (a page may have several).
-    pub form: String,
-    pub ok: bool,
-    pub message: String,
-    /// Field name -> the first problem with it.
-    pub fields: BTreeMap<String, String>,
-    /// What was typed, to fill the form again (never passwords).
-    pub values: BTreeMap<String, String>,
-    /// A one-time secret to show (a new API token), sealed with the server's key while stored.
-    pub sealed_secret: Option<String>,
-}
+/// The outcome of a form, carried from the POST to the page it redirects to (defined with the
+/// server's plumbing, which uploads share). The browser build never holds one: pages render on
+/// the server.
+#[cfg(feature = "ssr")]
+pub use spacedly_server::http::flash::Flash;
+#[cfg(not(feature = "ssr"))]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flash;
 
 #[derive(Debug, Clone, Default)]
 pub struct PageContext {
@@ -87,8 +79,7 @@ mod ssr {
 
     use super::{Flash, Me, PageContext};
 
-    /// The session key of the pending [`Flash`].
-    pub const FLASH: &str = "flash";
+    pub use spacedly_server::http::flash::FLASH;
 
     pub fn me(user: &auth::User) -> Me {
         Me {

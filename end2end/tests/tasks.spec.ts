@@ -152,3 +152,48 @@ test('the task pages have no serious accessibility violation', async ({ page }) 
     expect(bad.map((v) => `${url}: ${v.id} ${v.help} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
   }
 });
+
+const fixtures = `${__dirname}/../../server/tests/fixtures`;
+
+for (const js of [true, false]) {
+  test.describe(js ? 'uploads with JavaScript' : 'uploads without JavaScript', () => {
+    test.use({ javaScriptEnabled: js });
+
+    test('upload images and a document, see the preview, and read why a bad file is refused', async ({ page }) => {
+      await register(page, 'Uploader', uniqueEmail(js ? 'upload' : 'upload-nojs'));
+      await page.goto('/tasks');
+      await page.getByLabel('New task').fill('Photos to sort');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await page.getByRole('link', { name: 'Photos to sort' }).click();
+      if (js) await expect(page.locator('form[data-upload]')).toHaveAttribute('data-enhanced', 'true');
+
+      await page.getByLabel('Choose files, or drop them here').setInputFiles([
+        `${fixtures}/photo-800x600-exif-orientation6-gps.jpg`,
+        `${fixtures}/diagram-2400x1800-alpha.png`,
+      ]);
+      await page.getByRole('button', { name: 'Upload' }).click();
+      if (js) {
+        // Each file gets its own progress bar; the page reloads when all are stored.
+        await expect(page.getByRole('progressbar', { name: /Uploading photo-800x600/ })).toBeVisible();
+      } else {
+        await expect(page.getByText('2 file(s) uploaded.')).toBeVisible();
+      }
+      const preview = page.getByRole('img', { name: 'photo-800x600-exif-orientation6-gps.webp' });
+      await expect(preview).toBeVisible();
+      // Shown upright: taller than wide.
+      const size = await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
+      expect(size).toEqual([600, 800]);
+      await expect(page.getByRole('img', { name: 'diagram-2400x1800-alpha.png' })).toBeVisible();
+
+      // A program named .pdf is refused with a reason.
+      await page.getByLabel('Choose files, or drop them here').setInputFiles({
+        name: 'invoice.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(200)]),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await expect(page.getByText(/Programs and executable files are not accepted/)).toBeVisible();
+      await expect(page.getByRole('link', { name: 'invoice.pdf' })).toHaveCount(0);
+    });
+  });
+}

@@ -2,6 +2,7 @@
 //! and the pages in `pages`. Forms post here and come back with their outcome.
 
 pub mod pages;
+pub mod upload;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -444,9 +444,11 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
                 <button class="button button--primary" type="submit">{if done { "Re-open" } else { "Mark as completed" }}</button>
             </form>
         </section>
-        <section class="panel" aria-labelledby="files-title">
+        <section class="panel" id="files" aria-labelledby="files-title">
             <h2 id="files-title">"Files"</h2>
+            <FormMessage state=FormState::of("upload") />
             <ul class="attachments">{attachments}</ul>
+            <super::upload::UploadForm task_id=task.id.clone() />
         </section>
         <section class="panel" aria-labelledby="reminders-title">
             <h2 id="reminders-title">"Reminders"</h2>

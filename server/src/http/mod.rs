@@ -2,6 +2,7 @@
 //! (/api, /health, /metrics) and the middleware around everything.
 
 pub mod client_ip;
+pub mod flash;
 pub mod redirect;
 pub mod security;
 pub mod static_files;

@@ -1,0 +1,239 @@
+//! /api/attachments (API.md): upload to a task (multipart field `files`), download to the
+//! owner only, delete. A browser form posting here (it accepts HTML) gets a redirect back to
+//! the task's page with the outcome as a flash; scripts get JSON.
+
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, Multipart, Path, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    service::{self, Upload},
+    MAX_FILES_PER_REQUEST, MAX_FILE_SIZE,
+};
+use crate::{
+    auth::session::CurrentUser,
+    error::{created, ok, AppError, AppResult},
+    http::flash::Flash,
+    state::AppState,
+};
+
+/// Ten files of 10 MB and the multipart framing around them.
+pub const UPLOAD_BODY_LIMIT: usize = (MAX_FILES_PER_REQUEST as usize) * (MAX_FILE_SIZE as usize) + 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/{task_id}",
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/{id}", get(download).delete(remove))
+}
+
+fn id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Reads the `files` parts, refusing the 11th file or a file past 10 MB as soon as it shows,
+/// before the rest of the body is read.
+async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
+    let mut files = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::PayloadTooLarge)
+            }
+            Err(_) => return Err(AppError::BadRequest("The upload could not be read".into())),
+        };
+        if field.name() != Some("files") {
+            continue;
+        }
+        let Some(file_name) = field.file_name().map(str::to_string) else {
+            continue;
+        };
+        // A form with no file chosen still sends one empty, unnamed part.
+        if file_name.is_empty() {
+            continue;
+        }
+        if files.len() == MAX_FILES_PER_REQUEST {
+            return Err(AppError::validation(
+                "files",
+                format!("Upload at most {MAX_FILES_PER_REQUEST} files at a time."),
+            ));
+        }
+        let mut field = field;
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (bytes.len() + chunk.len()) as u64 > MAX_FILE_SIZE {
+                        return Err(AppError::validation(
+                            "files",
+                            format!("{} is larger than 10 MB.", service::clean_name(&file_name)),
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(AppError::PayloadTooLarge)
+                }
+                Err(_) => {
+                    return Err(AppError::BadRequest("The upload could not be read".into()))
+                }
+            }
+        }
+        files.push(Upload {
+            file_name,
+            bytes: bytes.into(),
+        });
+    }
+    Ok(files)
+}
+
+fn attachment_json(a: &service::Attachment) -> serde_json::Value {
+    let ratio = if a.original_size > 0 {
+        1.0 - a.size as f64 / a.original_size as f64
+    } else {
+        0.0
+    };
+    json!({
+        "id": a.id.to_string(),
+        "taskId": a.task_id.to_string(),
+        "fileName": a.original_name,
+        "originalName": a.original_name,
+        "fileSize": a.size,
+        "fileType": a.content_type,
+        "fileUrl": format!("/api/attachments/{}", a.id),
+        "width": a.width,
+        "height": a.height,
+        "createdAt": a.created_at,
+        "optimizationStats": {
+            "originalSize": a.original_size,
+            "optimizedSize": a.size,
+            "compressionRatio": (ratio * 1000.0).round() / 1000.0,
+        },
+    })
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    headers: HeaderMap,
+    Path(task_id): Path<String>,
+    multipart: Multipart,
+) -> Response {
+    let html = wants_html(&headers);
+    let task_id = match id(&task_id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let result = match read_files(multipart).await {
+        Ok(files) => service::upload(&state, user.id, task_id, files).await,
+        Err(e) => Err(e),
+    };
+    if html {
+        // The plain form (no JavaScript): back to the task's page with the outcome.
+        let flash = match &result {
+            Ok(list) => Flash::ok(
+                "upload",
+                format!("{} file(s) uploaded.", list.len()),
+            ),
+            Err(AppError::NotFound) => return AppError::NotFound.into_response(),
+            Err(e) => Flash::error("upload", e),
+        };
+        if let Err(e) = session.insert(crate::http::flash::FLASH, flash).await {
+            tracing::error!(error = %e, "storing the flash");
+        }
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{task_id}#files")) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return response;
+    }
+    match result {
+        Ok(list) => {
+            let items: Vec<_> = list.iter().map(|u| attachment_json(&u.attachment)).collect();
+            created("Files uploaded", json!({ "attachments": items })).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` with the name made safe for a header.
+fn content_disposition(name: &str, inline: bool) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    HeaderValue::from_str(&format!(
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        encoded.replace('+', "%20")
+    ))
+    .unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(raw): Path<String>,
+) -> AppResult<Response> {
+    let attachment = service::get(&state.pool, user.id, id(&raw)?).await?;
+    let key = super::StorageKey::parse(&attachment.storage_key).ok_or(AppError::NotFound)?;
+    let Some(object) = state.storage.get(&key).await.map_err(AppError::Internal)? else {
+        tracing::error!(attachment = %attachment.id, "stored object missing");
+        return Err(AppError::NotFound);
+    };
+    // Images we re-encoded ourselves may show inline (previews); everything else downloads.
+    let inline = matches!(attachment.content_type.as_str(), "image/webp" | "image/png");
+    let mut response = Response::new(Body::from_stream(object.stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&attachment.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(object.size));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(&attachment.original_name, inline),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(response)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(raw): Path<String>,
+) -> AppResult<impl IntoResponse> {
+    service::delete(&state, user.id, id(&raw)?).await?;
+    Ok(ok("File deleted", json!({})))
+}

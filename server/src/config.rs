@@ -70,6 +70,8 @@ pub struct Config {
     pub google: Option<OidcConfig>,
     /// Where attachments are stored: `<DATA_DIR>/uploads` or an S3-compatible bucket.
     pub storage: StorageConfig,
+    /// Bytes of files each user may keep (STORAGE_QUOTA_MB, default 500).
+    pub storage_quota_bytes: u64,
 }
 
 /// An OpenID Connect provider used for "Sign in with Google". Google is the preset; tests point
@@ -280,10 +282,21 @@ impl Config {
         };
 
         let storage = storage_config(&env, &data_dir)?;
+        let storage_quota_bytes = match env.get("STORAGE_QUOTA_MB") {
+            None => 500 * 1024 * 1024,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|mb| *mb > 0)
+                .context("STORAGE_QUOTA_MB must be a positive whole number of megabytes")?
+                .saturating_mul(1024 * 1024),
+        };
 
         Ok(Self {
             google,
             storage,
+            storage_quota_bytes,
             app_env,
             bind_addr,
             public_url,
@@ -381,6 +394,7 @@ impl Config {
             storage: StorageConfig::Local {
                 root: data_dir.join("uploads"),
             },
+            storage_quota_bytes: 500 * 1024 * 1024,
         }
     }
 }

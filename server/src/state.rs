@@ -16,6 +16,8 @@ pub struct AppState {
     pub google: Option<Arc<crate::auth::google::Google>>,
     /// Live notification updates of this instance (one LISTEN connection, many streams).
     pub live: crate::notifications::live::Hub,
+    /// Where attachment bytes are kept (a local folder or an S3 bucket).
+    pub storage: crate::attachments::Storage,
     /// "Now" for every time-dependent rule (settable in tests, see `clock`).
     pub clock: Clock,
 }
@@ -23,6 +25,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(&config)?;
+        let storage = crate::attachments::Storage::from_config(&config.storage)?;
         let google = match &config.google {
             Some(oidc) => Some(Arc::new(crate::auth::google::Google::new(oidc)?)),
             None => None,
@@ -33,6 +36,7 @@ impl AppState {
             mailer,
             google,
             live: crate::notifications::live::Hub::new(),
+            storage,
             clock: Clock::system(),
         })
     }

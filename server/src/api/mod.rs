@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .nest("/tokens", crate::auth::api::tokens_router())
         .nest("/tasks", crate::tasks::api::router())
         .nest("/notifications", crate::notifications::api::router())
+        .nest("/attachments", crate::attachments::api::router())
         .fallback(not_found)
 }
 

@@ -8,8 +8,10 @@
 //! 3. raster images go through [`image::optimize`] on the blocking pool (bounded concurrency);
 //! 4. the result is stored under a fresh [`storage::StorageKey`] and a row records it.
 
+pub mod api;
 pub mod image;
 pub mod kind;
+pub mod service;
 pub mod storage;
 
 pub use self::image::{bench_optimize, optimize, ImageError, OptimizedImage};

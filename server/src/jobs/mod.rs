@@ -165,6 +165,11 @@ async fn maintenance(_job: Maintenance, state: Data<AppState>) -> Result<(), Box
             BoxDynError::from(e.to_string())
         })?;
     tracing::info!(?report, "maintenance done");
+    match crate::attachments::service::sweep_orphans(&state).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "orphaned files removed"),
+        Err(e) => tracing::warn!(error = ?e, "orphan sweep failed; the next tick retries"),
+    }
     Ok(())
 }
 

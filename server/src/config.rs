@@ -403,7 +403,11 @@ impl Config {
 /// required; S3_REGION, S3_ENDPOINT for S3-compatible services, S3_ACCESS_KEY_ID and
 /// S3_SECRET_ACCESS_KEY, or the standard AWS_* sources when both are unset).
 fn storage_config(env: &Vars, data_dir: &std::path::Path) -> anyhow::Result<StorageConfig> {
-    match env.get("STORAGE_BACKEND").map(|v| v.to_ascii_lowercase()).as_deref() {
+    match env
+        .get("STORAGE_BACKEND")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("local") => Ok(StorageConfig::Local {
             root: env
                 .get("UPLOADS_DIR")

@@ -100,9 +100,7 @@ pub fn header_dimensions(bytes: &[u8], kind: FileKind) -> Result<(u32, u32), Ima
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     // The header is read without limits so a bomb is reported as one, not as a failed read.
     reader.no_limits();
-    reader
-        .into_dimensions()
-        .map_err(unreadable)
+    reader.into_dimensions().map_err(unreadable)
 }
 
 /// Refuses images whose header claims more than [`MAX_PIXELS`], without decoding them.
@@ -182,7 +180,11 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<(DynamicImage, Orientatio
 
 /// JPEG decoded at the smallest DCT scale that still covers the output size. `None` when
 /// `jpeg-decoder` cannot do it (the caller falls back to `image`).
-fn decode_jpeg_scaled(bytes: &[u8], width: u32, height: u32) -> Option<(DynamicImage, Orientation)> {
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Option<(DynamicImage, Orientation)> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_ALLOC).ok()?);
     decoder.read_info().ok()?;
@@ -204,8 +206,12 @@ fn decode_jpeg_scaled(bytes: &[u8], width: u32, height: u32) -> Option<(DynamicI
     let info = decoder.info()?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let image = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?),
-        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels)?),
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels)?)
+        }
         // CMYK and 16-bit: rare; `image` converts them properly.
         _ => return None,
     };
@@ -232,8 +238,12 @@ pub fn fit_inside(width: u32, height: u32, box_w: u32, box_h: u32) -> (u32, u32)
         f64::from(box_w) / f64::from(width),
         f64::from(box_h) / f64::from(height),
     );
-    let w = (f64::from(width) * scale).round().clamp(1.0, f64::from(box_w));
-    let h = (f64::from(height) * scale).round().clamp(1.0, f64::from(box_h));
+    let w = (f64::from(width) * scale)
+        .round()
+        .clamp(1.0, f64::from(box_w));
+    let h = (f64::from(height) * scale)
+        .round()
+        .clamp(1.0, f64::from(box_h));
     (w as u32, h as u32)
 }
 
@@ -282,13 +292,13 @@ fn encode_png(image: DynamicImage) -> Result<Vec<u8>, ImageError> {
 
 /// For the bench command: optimises the image at `path` `iterations` times (at least once)
 /// and returns the median wall time in milliseconds and the output size in bytes.
-pub fn bench_optimize(
-    path: &std::path::Path,
-    iterations: usize,
-) -> anyhow::Result<(f64, usize)> {
+pub fn bench_optimize(path: &std::path::Path, iterations: usize) -> anyhow::Result<(f64, usize)> {
     use anyhow::Context;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let kind = super::kind::detect(name, &bytes).map_err(|e| anyhow::anyhow!(e.message()))?;
     let mut times = Vec::with_capacity(iterations.max(1));
     let mut size = 0;
@@ -314,7 +324,15 @@ mod tests {
     }
 
     fn assert_no_metadata(bytes: &[u8]) {
-        for marker in [&b"Exif"[..], b"EXIF", b"GPS", b"MM\0*", b"II*\0", b"XMP ", b"eXIf"] {
+        for marker in [
+            &b"Exif"[..],
+            b"EXIF",
+            b"GPS",
+            b"MM\0*",
+            b"II*\0",
+            b"XMP ",
+            b"eXIf",
+        ] {
             assert!(
                 !bytes.windows(marker.len()).any(|w| w == marker),
                 "output still holds {:?}",
@@ -364,7 +382,10 @@ mod tests {
         };
         assert!(is_red(600 - 30, 30), "top-right corner should be red");
         for (x, y) in [(30, 30), (30, 800 - 30), (600 - 30, 800 - 30)] {
-            assert!(!is_red(x, y), "only the top-right corner is red, not ({x},{y})");
+            assert!(
+                !is_red(x, y),
+                "only the top-right corner is red, not ({x},{y})"
+            );
         }
     }
 
@@ -393,7 +414,11 @@ mod tests {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -405,7 +430,13 @@ mod tests {
         let kind = detect("bomb.png", &bomb).expect("a PNG by its magic number");
         let err = optimize(&bomb, kind).unwrap_err();
         assert!(
-            matches!(err, ImageError::TooManyPixels { width: 100_000, height: 100_000 }),
+            matches!(
+                err,
+                ImageError::TooManyPixels {
+                    width: 100_000,
+                    height: 100_000
+                }
+            ),
             "{err:?}"
         );
         assert!(err.message().contains("megapixels"));
@@ -427,6 +458,33 @@ mod tests {
             optimize(b"\x89PNG\r\n\x1a\nbroken", FileKind::Png),
             Err(ImageError::Unreadable(_))
         ));
+    }
+
+    fn encoded(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), format)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn gif_with_transparency_becomes_png_and_webp_is_shrunk() {
+        let mut frame = image::RgbaImage::from_pixel(64, 48, image::Rgba([0, 0, 255, 255]));
+        frame.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        let gif = encoded(DynamicImage::ImageRgba8(frame), ImageFormat::Gif);
+        let kind = detect("a.gif", &gif).unwrap();
+        let out = optimize(&gif, kind).unwrap();
+        assert_eq!((out.kind, out.width, out.height), (FileKind::Png, 64, 48));
+
+        let wide = DynamicImage::ImageRgb8(RgbImage::from_pixel(2500, 100, image::Rgb([9, 9, 9])));
+        let webp = encoded(wide, ImageFormat::WebP);
+        let kind = detect("a.webp", &webp).unwrap();
+        let out = optimize(&webp, kind).unwrap();
+        assert_eq!(
+            (out.kind, out.width, out.height),
+            (FileKind::Webp, 1920, 77)
+        );
     }
 
     #[test]

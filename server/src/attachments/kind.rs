@@ -55,9 +55,7 @@ impl FileKind {
             Self::Webp => "image/webp",
             Self::Pdf => "application/pdf",
             Self::Doc => "application/msword",
-            Self::Docx => {
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            }
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Self::Xls => "application/vnd.ms-excel",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Ppt => "application/vnd.ms-powerpoint",
@@ -115,7 +113,9 @@ impl FileKind {
     }
 
     fn from_extension(ext: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.extensions().contains(&ext))
+        Self::ALL
+            .into_iter()
+            .find(|k| k.extensions().contains(&ext))
     }
 }
 
@@ -367,7 +367,10 @@ mod tests {
             detect("d.png", &fixture("diagram-2400x1800-alpha.png")),
             Ok(FileKind::Png)
         );
-        assert_eq!(detect("g.gif", b"GIF89a\x01\0\x01\0\0\0\0;"), Ok(FileKind::Gif));
+        assert_eq!(
+            detect("g.gif", b"GIF89a\x01\0\x01\0\0\0\0;"),
+            Ok(FileKind::Gif)
+        );
         assert_eq!(
             detect("w.webp", b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0"),
             Ok(FileKind::Webp)
@@ -426,11 +429,17 @@ mod tests {
     #[test]
     fn pdf_and_text() {
         assert_eq!(detect("a.pdf", b"%PDF-1.7\n%..."), Ok(FileKind::Pdf));
-        assert_eq!(detect("a.txt", "héllo\nworld".as_bytes()), Ok(FileKind::Txt));
+        assert_eq!(
+            detect("a.txt", "héllo\nworld".as_bytes()),
+            Ok(FileKind::Txt)
+        );
         assert_eq!(detect("a.txt", b"\xEF\xBB\xBFbom"), Ok(FileKind::Txt));
         assert_eq!(detect("a.txt", b"<html><body>x"), Ok(FileKind::Txt));
         assert_eq!(detect("a.txt", b"a\0b"), Err(KindError::Unsupported));
-        assert_eq!(detect("a.txt", b"\xff\xfe\xfd"), Err(KindError::Unsupported));
+        assert_eq!(
+            detect("a.txt", b"\xff\xfe\xfd"),
+            Err(KindError::Unsupported)
+        );
         // A PDF is not text, even when named so.
         assert!(matches!(
             detect("a.txt", b"%PDF-1.4"),

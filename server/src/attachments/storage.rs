@@ -198,10 +198,7 @@ impl Storage {
     }
 
     /// Every object under `prefix` (e.g. [`StorageKey::user_prefix`]), or all objects.
-    pub fn list(
-        &self,
-        prefix: Option<&str>,
-    ) -> BoxStream<'static, anyhow::Result<ListedObject>> {
+    pub fn list(&self, prefix: Option<&str>) -> BoxStream<'static, anyhow::Result<ListedObject>> {
         let prefix = prefix.map(Path::from);
         self.store
             .list(prefix.as_ref())
@@ -237,7 +234,10 @@ mod tests {
         assert_eq!(StorageKey::parse(key.as_str()), Some(key.clone()));
         assert_ne!(StorageKey::new_for_user(user), key);
         assert_eq!(StorageKey::parse("u/x/y"), None);
-        assert_eq!(StorageKey::parse(&format!("u/{user}/../../etc/passwd")), None);
+        assert_eq!(
+            StorageKey::parse(&format!("u/{user}/../../etc/passwd")),
+            None
+        );
         assert_eq!(StorageKey::parse(&format!("u/{user}/{user}/x")), None);
     }
 

@@ -55,6 +55,7 @@ bench: setup-test build
 	@bash scripts/setup.sh bench
 	bash scripts/db.sh start
 	$(MAKE) e2e E2E_ARGS=tests/budget.spec.ts
+	BENCH_IMAGES_CMD="target/release/spacedly bench-images" bash scripts/bench-images.sh > target/bench-images.txt
 	bash scripts/bench.sh
 
 wasm-deps:

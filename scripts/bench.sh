@@ -136,6 +136,15 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "- the API at **${api_vs_pg}x** of pgbench's rate (goal ≥ 0.70); the page at **${page_vs_api}x** of the API's (goal ≥ 0.70)"
   echo "- server RSS peak under this load: $(( tasks_rss / 1024 )) MiB"
   echo
+  echo "## Image optimisation (against sharp, in the same run)"
+  echo
+  echo "One thread each: auto-rotate, fit inside 1920x1080, WebP q70 (scripts/bench-images.sh; the anchor is"
+  echo "npm sharp, libvips). Goals: at most 1.2x sharp's time and 1.1x its size."
+  echo
+  echo '```'
+  cat target/bench-images.txt 2>/dev/null || echo "(target/bench-images.txt is missing: run make bench)"
+  echo '```'
+  echo
   echo "## Memory"
   echo
   echo "- server RSS idle after start: $(( idle_rss / 1024 )) MiB"

@@ -38,6 +38,13 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         iterations: usize,
     },
+    /// Time image optimisation of one file (for `make bench`).
+    #[command(hide = true)]
+    BenchImages {
+        path: std::path::PathBuf,
+        #[arg(default_value_t = 15)]
+        iterations: usize,
+    },
 }
 
 #[tokio::main]
@@ -45,6 +52,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::BenchArgon2 { iterations }) = cli.command {
         return bench_argon2(iterations).await;
+    }
+    if let Some(Command::BenchImages { path, iterations }) = &cli.command {
+        let (median_ms, bytes) = spacedly_server::attachments::bench_optimize(path, *iterations)?;
+        println!("median_ms={median_ms:.1} bytes={bytes}");
+        return Ok(());
     }
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
@@ -64,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
             jobs::run_workers(state, shutdown).await
         }
         Command::BenchArgon2 { .. } => unreachable!("handled before connecting"),
+        Command::BenchImages { .. } => unreachable!("handled before connecting"),
         Command::SendTestEmail { to } => {
             let email = state.mailer.render(
                 "test",

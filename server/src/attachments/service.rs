@@ -235,8 +235,8 @@ async fn record(
 ) -> AppResult<Vec<Attachment>> {
     let mut tx = state.pool.begin().await?;
     // One upload of this user at a time past this point: the quota holds under parallel uploads.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
-        .bind(user_id)
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+        .bind(user_id.to_string())
         .execute(&mut *tx)
         .await?;
     let used = sqlx::query_scalar::<_, i64>(

@@ -25,7 +25,6 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -222,6 +221,32 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
+/// The largest body a route accepts: 1 MiB, except uploads (ten 10 MB files).
+pub fn body_limit_for(method: &Method, path: &str) -> usize {
+    if method == Method::POST && path.starts_with("/api/attachments/") {
+        crate::attachments::api::UPLOAD_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
+/// Refuses a declared length over the route's limit at once (413), and caps what is read
+/// of any body at that limit, so an undeclared or lying length cannot get past it either.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = body_limit_for(request.method(), request.uri().path());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return AppError::PayloadTooLarge.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// Wraps the whole application (API + pages) in the shared middleware, outermost last.
 pub fn layers(router: Router, state: AppState) -> Router {
     // Install the metrics recorder before the first request is counted.
@@ -276,7 +301,7 @@ pub fn layers(router: Router, state: AppState) -> Router {
             state.clone(),
             security::require_same_origin,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

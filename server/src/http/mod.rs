@@ -1,6 +1,7 @@
 //! The HTTP stack shared by the JSON API and the Leptos pages: routes that are not pages
 //! (/api, /health, /metrics) and the middleware around everything.
 
+pub mod body_limit;
 pub mod client_ip;
 pub mod redirect;
 pub mod security;
@@ -12,7 +13,7 @@ use std::{
 };
 
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -45,15 +46,15 @@ pub use security::CspNonce;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "spacedly_session";
-/// Default limit for request bodies; upload routes set their own.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Default limit for request bodies; upload routes set their own (see [`body_limit`]).
+pub const BODY_LIMIT: usize = body_limit::JSON;
 /// Requests slower than this are logged as warnings.
 const SLOW_REQUEST: Duration = Duration::from_secs(1);
 
 /// Routes that are not pages: the JSON API, health and metrics.
 pub fn routes(state: AppState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest(api::PREFIX, api::router())
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -275,7 +276,10 @@ pub fn layers(router: Router, state: AppState) -> Router {
             state.clone(),
             security::require_same_origin,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // The hard cap for every request; each router sets its own, smaller limit, and axum's
+        // extractors default to 1 MiB where none is set (see `body_limit`).
+        .layer(DefaultBodyLimit::max(body_limit::JSON))
+        .layer(RequestBodyLimitLayer::new(body_limit::MAX))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

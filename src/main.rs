@@ -190,6 +190,8 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
             state.clone(),
             spacedly_app::page::attach,
         ))
+        // Forms and server functions: the JSON limit (the stack-wide cap is the upload size).
+        .layer(http::body_limit::layer(http::body_limit::JSON))
         .with_state(options);
 
     let app = http::layers(http::routes(state.clone()).merge(pages), state.clone());

@@ -122,11 +122,16 @@ pub fn message_for_status(status: StatusCode) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
+/// The error envelope of the JSON API.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// Always false.
     pub success: bool,
     pub message: String,
+    /// Stable, machine-readable: validation_error, unauthorized, not_found, payload_too_large…
+    #[schema(example = "validation_error")]
     pub code: &'static str,
+    /// Messages by field name (validation errors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<FieldErrors>,
 }
@@ -176,7 +181,7 @@ impl From<sqlx::Error> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 /// The success envelope of the JSON API.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiOk<T: Serialize> {
     pub success: bool,
     pub message: String,
@@ -190,6 +195,10 @@ pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> Json<ApiOk<T>> {
         data,
     })
 }
+
+/// `data` of answers that carry nothing but their message: serialises as `{}`.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Empty {}
 
 pub fn created<T: Serialize>(message: impl Into<String>, data: T) -> (StatusCode, Json<ApiOk<T>>) {
     (StatusCode::CREATED, ok(message, data))

@@ -250,3 +250,68 @@ async fn metrics_are_off_without_a_token(pool: PgPool) {
     let app = spawn_app_with(pool, |c| c.metrics_token = None).await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
 }
+
+/// JSON routes keep the 1 MiB limit while a route given a larger one (as the upload route
+/// will be) takes more through the same stack: the stack-wide cap must not stop it.
+#[sqlx::test(migrations = false)]
+async fn body_limits_are_per_route(pool: PgPool) {
+    use axum::{routing::post, Router};
+    use spacedly_server::http::{self, body_limit};
+    use tower::ServiceExt;
+
+    let app = spawn_app(pool).await;
+    // Signed in, so that a body without a Content-Length reaches the JSON extractor.
+    let mut client = common::Client::new(&app);
+    common::register(&mut client, "limits@example.com").await;
+    common::sign_in(&mut client, "limits@example.com").await;
+    let cookie = client.cookie.clone().expect("signed in");
+    let large = Router::new()
+        .route(
+            "/api/test-large-body",
+            post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        )
+        .layer(body_limit::layer(body_limit::UPLOAD));
+    let router = http::layers(
+        http::routes(app.state.clone()).merge(large),
+        app.state.clone(),
+    );
+    let two_mib = || {
+        let mut body = br#"{"title": ""#.to_vec();
+        body.resize(2 * 1024 * 1024 - 2, b'x');
+        body.extend_from_slice(br#""}"#);
+        body
+    };
+    let send = |uri: &str, body: Vec<u8>, with_length: bool| {
+        let mut request = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, &cookie);
+        if with_length {
+            request = request.header(header::CONTENT_LENGTH, body.len());
+        }
+        let body = if with_length {
+            Body::from(body)
+        } else {
+            // Without a Content-Length the limit is met while the body is read.
+            Body::from_stream(futures::stream::iter(
+                body.chunks(64 * 1024)
+                    .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                    .collect::<Vec<_>>(),
+            ))
+        };
+        router.clone().oneshot(request.body(body).unwrap())
+    };
+
+    for with_length in [true, false] {
+        let response = send("/api/tasks", two_mib(), with_length).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = json(response).await;
+        assert_eq!(body["success"], false);
+        assert_eq!(body["code"], "payload_too_large");
+
+        let response = send("/api/test-large-body", two_mib(), with_length)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(text(response).await, (2 * 1024 * 1024).to_string());
+    }
+}

@@ -4,42 +4,101 @@ use axum::{
     extract::{Path, State},
     http::header,
     response::{AppendHeaders, IntoResponse},
-    routing::{delete, get, post},
-    Extension, Json, Router,
+    Extension, Json,
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
-use super::{session, session::CurrentUser, LoginOutcome, ProfileChanges, RegisterInput};
+use super::{
+    api_tokens::ApiToken, session, session::ActiveSession, session::CurrentUser,
+    users::UserProfile, users::UserSummary, Export, LoginOutcome, ProfileChanges, RegisterInput,
+};
 use crate::{
     api::ApiJson,
-    error::{created, ok, AppError, AppResult},
+    error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::ClientIp,
     state::AppState,
 };
 
-pub fn auth_router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/verify-otp", post(verify_otp))
-        .route("/resend-otp", post(resend_otp))
-        .route("/logout", post(logout))
-        .route("/logout-all", post(logout_all))
-        .route("/forgot-password", post(forgot_password))
-        .route("/reset-password", post(reset_password))
-        .route("/verify-email", post(verify_email))
-        .route("/resend-verification", post(resend_verification))
-        .route("/google", get(google_start))
-        .route("/google/callback", get(google_callback))
+pub fn auth_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(verify_otp))
+        .routes(routes!(resend_otp))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+        .routes(routes!(google_start))
+        .routes(routes!(google_callback))
 }
 
-#[derive(Deserialize)]
+/// `data` of the answers that carry the short form of the user.
+#[derive(Serialize, ToSchema)]
+pub struct UserData {
+    pub user: UserSummary,
+}
+
+/// `data` of the answers that carry the full profile.
+#[derive(Serialize, ToSchema)]
+pub struct ProfileData {
+    pub user: UserProfile,
+}
+
+/// The account created by POST /api/auth/register.
+#[derive(Serialize, ToSchema)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewUserData {
+    pub user: NewUser,
+}
+
+/// A sign-in either opens the session (`user`) or waits for the emailed code.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginData {
+    SignedIn { user: UserSummary },
+    CodeRequired { two_factor_required: bool },
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTokenData {
+    pub token: ApiToken,
+    /// Shown once: send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokensData {
+    pub tokens: Vec<ApiToken>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionsData {
+    pub sessions: Vec<ActiveSession>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StartQuery {
+    /// A path on this site to go to after signing in.
     next: Option<String>,
 }
 
+/// Starts a Google sign-in: redirects to the provider (state + PKCE).
+#[utoipa::path(get, path = "/google", tag = "auth", params(StartQuery),
+    responses((status = 303, description = "Redirect to Google, or to /login?error=google_unavailable")))]
 async fn google_start(
     State(state): State<AppState>,
     session: Session,
@@ -54,13 +113,18 @@ async fn google_start(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
 }
 
+/// Google's redirect back: sets the session and redirects to /dashboard (or `next`); on failure
+/// redirects to /login?error=google_auth_failed.
+#[utoipa::path(get, path = "/google/callback", tag = "auth", params(CallbackQuery),
+    responses((status = 303, description = "Redirect to the app or to /login?error=…")))]
 async fn google_callback(
     State(state): State<AppState>,
     session: Session,
@@ -91,24 +155,24 @@ async fn google_callback(
     axum::response::Redirect::to(&target).into_response()
 }
 
-pub fn tokens_router() -> Router<AppState> {
-    Router::new()
-        .route("/", post(create_token).get(list_tokens))
-        .route("/{id}", delete(revoke_token))
+pub fn tokens_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
 }
 
-pub fn user_router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me).patch(update_me).delete(delete_me))
-        .route("/export", get(export))
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", delete(revoke_session))
-        .route("/enabled-2fa", post(set_two_factor))
-        .route("/change-password", post(change_password))
-        .route("/set-password", post(set_password))
+pub fn user_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me, update_me, delete_me))
+        .routes(routes!(export))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(set_two_factor))
+        .routes(routes!(change_password))
+        .routes(routes!(set_password))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterBody {
     #[serde(default)]
     name: String,
@@ -119,6 +183,9 @@ struct RegisterBody {
     timezone: Option<String>,
 }
 
+/// Creates an account (name 2-50, email, password of at least 8). Does not sign in.
+#[utoipa::path(post, path = "/register", tag = "auth", request_body = RegisterBody,
+    responses((status = 201, body = ApiOk<NewUserData>), (status = 409, description = "The email is taken", body = crate::error::ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
@@ -137,11 +204,17 @@ async fn register(
     .await?;
     Ok(created(
         "Account created. Check your inbox to confirm your email address.",
-        json!({"user": {"id": user.id, "name": user.name, "email": user.email}}),
+        NewUserData {
+            user: NewUser {
+                id: user.id,
+                name: user.name,
+                email: user.email,
+            },
+        },
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     #[serde(default)]
     email: String,
@@ -151,6 +224,10 @@ struct LoginBody {
     remember_me: bool,
 }
 
+/// Signs in with email and password: sets the session cookie, or (with 2FA on) emails a
+/// 6-digit code and answers `two_factor_required`.
+#[utoipa::path(post, path = "/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, body = ApiOk<LoginData>), (status = 401, body = crate::error::ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
@@ -166,7 +243,12 @@ async fn login(
             let cookie = super::device::issue(&state, &user);
             Ok((
                 AppendHeaders(Some((header::SET_COOKIE, cookie))),
-                ok("Signed in", json!({"user": user.summary()})),
+                ok(
+                    "Signed in",
+                    LoginData::SignedIn {
+                        user: user.summary(),
+                    },
+                ),
             ))
         }
         LoginOutcome::CodeSent(user) => {
@@ -175,14 +257,16 @@ async fn login(
                 AppendHeaders(None),
                 ok(
                     "OTP sent to your registered email",
-                    json!({"two_factor_required": true}),
+                    LoginData::CodeRequired {
+                        two_factor_required: true,
+                    },
                 ),
             ))
         }
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct VerifyOtpBody {
     #[serde(default)]
     email: String,
@@ -192,6 +276,9 @@ struct VerifyOtpBody {
     remember_me: bool,
 }
 
+/// The 2FA step: the emailed code, in the session that gave the password.
+#[utoipa::path(post, path = "/verify-otp", tag = "auth", request_body = VerifyOtpBody,
+    responses((status = 200, body = ApiOk<UserData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn verify_otp(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
@@ -217,58 +304,67 @@ async fn verify_otp(
     let cookie = super::device::issue(&state, &user);
     Ok((
         AppendHeaders([(header::SET_COOKIE, cookie)]),
-        ok("Signed in", json!({"user": user.summary()})),
+        ok(
+            "Signed in",
+            UserData {
+                user: user.summary(),
+            },
+        ),
     ))
 }
 
+#[utoipa::path(post, path = "/resend-otp", tag = "auth", responses((status = 200, body = ApiOk<Empty>)))]
 async fn resend_otp(
     State(state): State<AppState>,
     session: Session,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     // Only a session that passed the password step may ask for another code.
     if let Some(user) = session::pending_2fa(&state, &session).await? {
         super::resend_login_code(&state, &user).await?;
     }
     Ok(ok(
         "If a sign-in is waiting for a code, a new one has been sent (at most once a minute)",
-        json!({}),
+        Empty {},
     ))
 }
 
-async fn logout(session: Session) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+#[utoipa::path(post, path = "/logout", tag = "auth", responses((status = 200, body = ApiOk<Empty>)))]
+async fn logout(session: Session) -> AppResult<Json<ApiOk<Empty>>> {
     session::sign_out(&session).await?;
-    Ok(ok("Signed out", json!({})))
+    Ok(ok("Signed out", Empty {}))
 }
 
+#[utoipa::path(post, path = "/logout-all", tag = "auth", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<Empty>)))]
 async fn logout_all(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     session: Session,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     super::end_all_sessions(&state, &user).await?;
     session::sign_out(&session).await?;
-    Ok(ok("Signed out everywhere", json!({})))
+    Ok(ok("Signed out everywhere", Empty {}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EmailBody {
     #[serde(default)]
     email: String,
 }
 
+#[utoipa::path(post, path = "/forgot-password", tag = "auth", request_body = EmailBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn forgot_password(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(body): ApiJson<EmailBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     super::forgot_password(&state, &body.email, ip).await?;
     Ok(ok(
         "If the email exists, a reset link has been sent",
-        json!({}),
+        Empty {},
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ResetBody {
     #[serde(default)]
     token: String,
@@ -276,43 +372,48 @@ struct ResetBody {
     password: String,
 }
 
+#[utoipa::path(post, path = "/reset-password", tag = "auth", request_body = ResetBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn reset_password(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
     ApiJson(body): ApiJson<ResetBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     super::reset_password(&state, &body.token, &body.password, ip).await?;
     session::sign_out(&session).await?;
     Ok(ok(
         "Your password has been reset. Sign in with the new one.",
-        json!({}),
+        Empty {},
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenBody {
     #[serde(default)]
     token: String,
 }
 
+#[utoipa::path(post, path = "/verify-email", tag = "auth", request_body = TokenBody, responses((status = 200, body = ApiOk<UserData>)))]
 async fn verify_email(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<TokenBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<UserData>>> {
     let user = super::verify_email(&state, &body.token).await?;
     Ok(ok(
         "Your email address is confirmed",
-        json!({"user": user.summary()}),
+        UserData {
+            user: user.summary(),
+        },
     ))
 }
 
+#[utoipa::path(post, path = "/resend-verification", tag = "auth", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<Empty>), (status = 429, body = crate::error::ErrorBody)))]
 async fn resend_verification(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     if super::resend_verification(&state, &user).await? {
-        Ok(ok("A new confirmation link has been sent", json!({})))
+        Ok(ok("A new confirmation link has been sent", Empty {}))
     } else {
         Err(AppError::RateLimited {
             retry_after: std::time::Duration::from_secs(super::RESEND_COOLDOWN.num_seconds() as u64),
@@ -320,24 +421,37 @@ async fn resend_verification(
     }
 }
 
-async fn me(CurrentUser(user): CurrentUser) -> Json<crate::error::ApiOk<serde_json::Value>> {
-    ok("Your profile", json!({"user": user.profile()}))
+#[utoipa::path(get, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<ProfileData>)))]
+async fn me(CurrentUser(user): CurrentUser) -> Json<ApiOk<ProfileData>> {
+    ok(
+        "Your profile",
+        ProfileData {
+            user: user.profile(),
+        },
+    )
 }
 
+#[utoipa::path(patch, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn update_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<ProfileChanges>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<ProfileData>>> {
     let user = super::update_profile(&state, &user, body).await?;
-    Ok(ok("Settings saved", json!({"user": user.profile()})))
+    Ok(ok(
+        "Settings saved",
+        ProfileData {
+            user: user.profile(),
+        },
+    ))
 }
 
+#[utoipa::path(post, path = "/enabled-2fa", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = TwoFactorBody, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn set_two_factor(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<serde_json::Value>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<ProfileData>>> {
     // Booleans only: "false" as a string must not switch anything on.
     let Some(enabled) = body.get("is_Enabled").and_then(serde_json::Value::as_bool) else {
         return Err(AppError::validation(
@@ -351,10 +465,24 @@ async fn set_two_factor(
     } else {
         "Two-factor authentication is off"
     };
-    Ok(ok(message, json!({"user": user.profile()})))
+    Ok(ok(
+        message,
+        ProfileData {
+            user: user.profile(),
+        },
+    ))
 }
 
-#[derive(Deserialize)]
+/// The body of POST /api/user/enabled-2fa, for the document only: the handler reads the JSON
+/// itself so that "false" as a string is a 400 with its own message.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+struct TwoFactorBody {
+    #[serde(rename = "is_Enabled")]
+    is_enabled: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
 struct ChangePasswordBody {
     #[serde(default)]
     current_password: String,
@@ -362,48 +490,56 @@ struct ChangePasswordBody {
     new_password: String,
 }
 
+#[utoipa::path(post, path = "/change-password", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = ChangePasswordBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     session: Session,
     ApiJson(body): ApiJson<ChangePasswordBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     let user =
         super::change_password(&state, &user, &body.current_password, &body.new_password).await?;
     // Other sessions end; this one stays signed in.
     session::refresh_version(&session, &user).await?;
     Ok(ok(
         "Password changed; your other sessions were signed out",
-        json!({}),
+        Empty {},
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetPasswordBody {
     #[serde(default)]
     password: String,
 }
 
+#[utoipa::path(post, path = "/set-password", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = SetPasswordBody, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn set_password(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<SetPasswordBody>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<ProfileData>>> {
     let user = super::set_password(&state, &user, &body.password).await?;
-    Ok(ok("Password set", json!({"user": user.profile()})))
+    Ok(ok(
+        "Password set",
+        ProfileData {
+            user: user.profile(),
+        },
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DeleteBody {
     password: Option<String>,
 }
 
+#[utoipa::path(delete, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body(content = DeleteBody, description = "Optional: the password, unless this session signed in recently"), responses((status = 200, body = ApiOk<Empty>)))]
 async fn delete_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     session: Session,
     body: axum::body::Bytes,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     // The body is optional: accounts without a password send none.
     let password = if body.is_empty() {
         None
@@ -415,9 +551,10 @@ async fn delete_me(
     let signed_in_at = session::signed_in_at(&session).await?;
     super::delete_account(&state, &user, password.as_deref(), signed_in_at).await?;
     session::sign_out(&session).await?;
-    Ok(ok("Your account and all its data were deleted", json!({})))
+    Ok(ok("Your account and all its data were deleted", Empty {}))
 }
 
+#[utoipa::path(get, path = "/export", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, description = "Everything stored about the user, as a download", body = ApiOk<Export>)))]
 async fn export(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -432,7 +569,7 @@ async fn export(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateTokenBody {
     #[serde(default)]
     name: String,
@@ -442,6 +579,7 @@ struct CreateTokenBody {
     password: Option<String>,
 }
 
+#[utoipa::path(post, path = "/", tag = "tokens", security(("cookie" = []), ("bearer" = [])), request_body = CreateTokenBody, responses((status = 201, body = ApiOk<CreatedTokenData>)))]
 async fn create_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -467,42 +605,49 @@ async fn create_token(
 fn created_response(new: super::api_tokens::CreatedToken) -> impl IntoResponse {
     created(
         "Token created. Copy it now: it will not be shown again.",
-        json!({"token": new.token, "secret": new.secret}),
+        CreatedTokenData {
+            token: new.token,
+            secret: new.secret,
+        },
     )
 }
 
+#[utoipa::path(get, path = "/", tag = "tokens", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<TokensData>)))]
 async fn list_tokens(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<TokensData>>> {
     let tokens = super::api_tokens::list(&state.pool, &user).await?;
-    Ok(ok("Your API tokens", json!({"tokens": tokens})))
+    Ok(ok("Your API tokens", TokensData { tokens }))
 }
 
+#[utoipa::path(delete, path = "/{id}", tag = "tokens", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The token id")), responses((status = 200, body = ApiOk<Empty>)))]
 async fn revoke_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     let id = id.parse().map_err(|_| AppError::NotFound)?;
     super::api_tokens::revoke(&state.pool, &user, id).await?;
-    Ok(ok("Token revoked", json!({})))
+    Ok(ok("Token revoked", Empty {}))
 }
 
+#[utoipa::path(get, path = "/sessions", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<SessionsData>)))]
 async fn list_sessions(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     session: Session,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<SessionsData>>> {
     let sessions = session::list_sessions(&state, &user, &session).await?;
-    Ok(ok("Your sessions", json!({"sessions": sessions})))
+    Ok(ok("Your sessions", SessionsData { sessions }))
 }
 
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "user", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The session id as listed")), responses((status = 200, body = ApiOk<Empty>)))]
 async fn revoke_session(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<Json<crate::error::ApiOk<serde_json::Value>>> {
+) -> AppResult<Json<ApiOk<Empty>>> {
     session::revoke_session(&state, &user, &id).await?;
-    Ok(ok("Session signed out", json!({})))
+    Ok(ok("Session signed out", Empty {}))
 }

@@ -17,7 +17,7 @@ pub const PREFIX: &str = "spd_";
 /// A user may keep this many tokens at once.
 pub const MAX_TOKENS: i64 = 50;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: Uuid,

@@ -17,7 +17,6 @@ pub mod users;
 use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::{
@@ -502,7 +501,7 @@ pub async fn set_two_factor(state: &AppState, user: &User, enabled: bool) -> App
     .await?)
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ProfileChanges {
     pub name: Option<String>,
     pub timezone: Option<String>,
@@ -549,13 +548,22 @@ pub async fn update_profile(
 }
 
 /// Everything stored about the user, for "download my data".
-pub async fn export(state: &AppState, user: &User) -> AppResult<serde_json::Value> {
-    let tokens = api_tokens::list(&state.pool, user).await?;
-    Ok(json!({
-        "exportedAt": state.now(),
-        "user": user.profile(),
-        "apiTokens": tokens,
-    }))
+pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
+    let api_tokens = api_tokens::list(&state.pool, user).await?;
+    Ok(Export {
+        exported_at: state.now(),
+        user: user.profile(),
+        api_tokens,
+    })
+}
+
+/// The answer of GET /api/user/export.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Export {
+    pub exported_at: chrono::DateTime<Utc>,
+    pub user: users::UserProfile,
+    pub api_tokens: Vec<api_tokens::ApiToken>,
 }
 
 /// Proof that the person at the keyboard is the account's owner right now, for sensitive

@@ -182,7 +182,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// One of the user's live sessions.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActiveSession {
     /// A digest of the session id: enough to name it, useless as a cookie.

@@ -61,7 +61,7 @@ impl User {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserSummary {
     pub id: Uuid,
     pub name: String,
@@ -69,12 +69,14 @@ pub struct UserSummary {
     pub is_two_factor_enabled: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserProfile {
     pub id: Uuid,
     pub name: String,
     pub email: String,
     pub is_two_factor_enabled: bool,
+    /// `local` for accounts created with a password, `google` otherwise.
+    #[schema(example = "local")]
     pub auth_provider: &'static str,
     pub has_password: bool,
     pub email_verified: bool,

@@ -1,6 +1,7 @@
 //! The HTTP stack shared by the JSON API and the Leptos pages: routes that are not pages
 //! (/api, /health, /metrics) and the middleware around everything.
 
+pub mod body_limit;
 pub mod client_ip;
 pub mod flash;
 pub mod redirect;
@@ -13,7 +14,7 @@ use std::{
 };
 
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -45,15 +46,15 @@ pub use security::CspNonce;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "spacedly_session";
-/// Default limit for request bodies; upload routes set their own.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Default limit for request bodies; upload routes set their own (see [`body_limit`]).
+pub const BODY_LIMIT: usize = body_limit::JSON;
 /// Requests slower than this are logged as warnings.
 const SLOW_REQUEST: Duration = Duration::from_secs(1);
 
 /// Routes that are not pages: the JSON API, health and metrics.
 pub fn routes(state: AppState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest(api::PREFIX, api::router())
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -221,32 +222,6 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// The largest body a route accepts: 1 MiB, except uploads (ten 10 MB files).
-pub fn body_limit_for(method: &Method, path: &str) -> usize {
-    if method == Method::POST && path.starts_with("/api/attachments/") {
-        crate::attachments::api::UPLOAD_BODY_LIMIT
-    } else {
-        BODY_LIMIT
-    }
-}
-
-/// Refuses a declared length over the route's limit at once (413), and caps what is read
-/// of any body at that limit, so an undeclared or lying length cannot get past it either.
-async fn limit_body(request: Request, next: Next) -> Response {
-    let limit = body_limit_for(request.method(), request.uri().path());
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return AppError::PayloadTooLarge.into_response();
-    }
-    let (parts, body) = request.into_parts();
-    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
-    next.run(Request::from_parts(parts, body)).await
-}
-
 /// Wraps the whole application (API + pages) in the shared middleware, outermost last.
 pub fn layers(router: Router, state: AppState) -> Router {
     // Install the metrics recorder before the first request is counted.
@@ -301,7 +276,10 @@ pub fn layers(router: Router, state: AppState) -> Router {
             state.clone(),
             security::require_same_origin,
         ))
-        .layer(middleware::from_fn(limit_body))
+        // The hard cap for every request; each router sets its own, smaller limit, and axum's
+        // extractors default to 1 MiB where none is set (see `body_limit`).
+        .layer(DefaultBodyLimit::max(body_limit::JSON))
+        .layer(RequestBodyLimitLayer::new(body_limit::MAX))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

@@ -5,33 +5,54 @@ use std::{convert::Infallible, time::Duration};
 use axum::{
     extract::{Path, Query, State},
     response::sse::{Event, KeepAlive, Sse},
-    routing::{delete, get, patch},
-    Router,
 };
 use chrono::{DateTime, Utc};
 use futures::{stream, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::Notification;
 use crate::{
     auth::session::CurrentUser,
-    error::{ok, AppError, AppResult},
+    error::{ok, ApiOk, AppError, AppResult, Empty},
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list))
-        .route("/count", get(count))
-        .route("/read-all", patch(read_all))
-        .route("/stream", get(stream_events))
-        .route("/{id}/read", patch(read_one))
-        .route("/{id}", delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(count))
+        .routes(routes!(read_all))
+        .routes(routes!(stream_events))
+        .routes(routes!(read_one))
+        .routes(routes!(remove))
 }
 
-#[derive(Debug, Serialize)]
+/// `data` of GET /api/notifications, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationListData {
+    pub notifications: Vec<NotificationJson>,
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub unread: i64,
+}
+
+/// The unread count (also the `count` event of the stream).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountData {
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdatedData {
+    /// How many were marked as read.
+    pub updated: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationJson {
     pub id: String,
@@ -58,9 +79,12 @@ impl From<Notification> for NotificationJson {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Paging {
+    /// From 1 (default 1).
     page: Option<String>,
+    /// Default 50.
     limit: Option<String>,
 }
 
@@ -78,6 +102,7 @@ fn notification_id(raw: &str) -> AppResult<Uuid> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
+#[utoipa::path(get, path = "/", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(Paging), responses((status = 200, body = ApiOk<NotificationListData>)))]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -91,46 +116,59 @@ async fn list(
     let items: Vec<NotificationJson> = items.into_iter().map(Into::into).collect();
     Ok(ok(
         "Notifications",
-        json!({ "notifications": items, "page": page, "limit": limit, "total": total, "unread": unread }),
+        NotificationListData {
+            notifications: items,
+            page,
+            limit,
+            total,
+            unread,
+        },
     ))
 }
 
+#[utoipa::path(get, path = "/count", tag = "notifications", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<CountData>)))]
 async fn count(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let count = super::unread_count(&state.pool, user.id).await?;
-    Ok(ok("Unread notifications", json!({ "count": count })))
+    Ok(ok("Unread notifications", CountData { count }))
 }
 
+#[utoipa::path(patch, path = "/{id}/read", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The notification id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn read_one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     super::mark_read(&state.pool, user.id, notification_id(&id)?, state.now()).await?;
-    Ok(ok("Marked as read", json!({})))
+    Ok(ok("Marked as read", Empty {}))
 }
 
+#[utoipa::path(patch, path = "/read-all", tag = "notifications", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<UpdatedData>)))]
 async fn read_all(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let changed = super::mark_all_read(&state.pool, user.id, state.now()).await?;
-    Ok(ok("All marked as read", json!({ "updated": changed })))
+    Ok(ok("All marked as read", UpdatedData { updated: changed }))
 }
 
+#[utoipa::path(delete, path = "/{id}", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The notification id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     super::delete(&state.pool, user.id, notification_id(&id)?).await?;
-    Ok(ok("Notification deleted", json!({})))
+    Ok(ok("Notification deleted", Empty {}))
 }
 
 /// Server-sent events: `count` with the unread count at once and after every change, and
 /// `notification` for each new one. Fed by the instance's single LISTEN connection.
+#[utoipa::path(get, path = "/stream", tag = "notifications", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "Events `count` (data: CountData as JSON) and `notification` (data: NotificationJson as JSON); comments keep the connection alive")))]
 async fn stream_events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -191,7 +229,8 @@ async fn stream_events(
 fn count_event(count: i64) -> Event {
     Event::default()
         .event("count")
-        .data(json!({ "count": count }).to_string())
+        .json_data(CountData { count })
+        .unwrap_or_default()
 }
 
 async fn newer_than(

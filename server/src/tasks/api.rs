@@ -2,32 +2,49 @@
 //! lists under `data.tasks`, capitalised priorities, strings never null for description and
 //! link, ids as strings, and every task when no paging is asked for).
 
-use axum::{
-    extract::{Path, Query, State},
-    routing::get,
-    Router,
-};
+use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
 use crate::{
     api::ApiJson,
     auth::session::CurrentUser,
-    error::{created, ok, AppError, AppResult, FieldErrors},
+    error::{created, ok, ApiOk, AppError, AppResult, Empty, FieldErrors},
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{id}", get(show).put(update).delete(remove))
-        .route("/{id}/reminders", get(reminders))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(reminders))
 }
 
-#[derive(Debug, Serialize)]
+/// `data` of the answers about one task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskData {
+    pub task: TaskJson,
+}
+
+/// `data` of GET /api/tasks: every task when no paging is asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskListData {
+    pub tasks: Vec<TaskJson>,
+    pub page: i64,
+    pub limit: Option<i64>,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemindersData {
+    pub reminders: Vec<ReminderJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskJson {
     pub id: String,
@@ -36,7 +53,10 @@ pub struct TaskJson {
     pub link: String,
     pub category: String,
     /// `Low`, `Medium` or `High`, as the original client shows them.
+    #[schema(example = "High")]
     pub priority: &'static str,
+    /// `todo`, `in-progress` or `completed`.
+    #[schema(example = "todo")]
     pub status: &'static str,
     pub due_date: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -49,7 +69,7 @@ pub struct TaskJson {
     pub reminders: Vec<ReminderJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentJson {
     pub id: String,
@@ -63,7 +83,7 @@ pub struct AttachmentJson {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReminderJson {
     pub id: String,
@@ -135,14 +155,21 @@ fn task_id(raw: &str) -> AppResult<Uuid> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Words in the title or description.
     pub q: Option<String>,
     pub category: Option<String>,
+    /// low, medium or high (any case).
     pub priority: Option<String>,
+    /// todo, in-progress or completed.
     pub status: Option<String>,
+    /// overdue, today or week.
     pub due: Option<String>,
+    /// dueDate, -createdAt or priority.
     pub sort: Option<String>,
+    /// From 1; without `page` and `limit` every task is returned.
     pub page: Option<String>,
     pub limit: Option<String>,
 }
@@ -208,6 +235,7 @@ impl ListParams {
     }
 }
 
+#[utoipa::path(get, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(ListParams), responses((status = 200, body = ApiOk<TaskListData>)))]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -219,10 +247,16 @@ async fn list(
     let tasks: Vec<TaskJson> = list.tasks.into_iter().map(TaskJson::from).collect();
     Ok(ok(
         "Tasks",
-        json!({ "tasks": tasks, "page": list.page, "limit": list.limit, "total": list.total }),
+        TaskListData {
+            tasks,
+            page: list.page,
+            limit: list.limit,
+            total: list.total,
+        },
     ))
 }
 
+#[utoipa::path(post, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), request_body = TaskInput, responses((status = 201, body = ApiOk<TaskData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -237,19 +271,28 @@ async fn create(
     };
     Ok(created(
         "Task created",
-        json!({ "task": TaskJson::from(details) }),
+        TaskData {
+            task: TaskJson::from(details),
+        },
     ))
 }
 
+#[utoipa::path(get, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let details = super::details(&state.pool, user.id, task_id(&id)?).await?;
-    Ok(ok("Task", json!({ "task": TaskJson::from(details) })))
+    Ok(ok(
+        "Task",
+        TaskData {
+            task: TaskJson::from(details),
+        },
+    ))
 }
 
+#[utoipa::path(put, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), request_body = TaskInput, responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -262,10 +305,13 @@ async fn update(
     let details = super::details(&state.pool, user.id, id).await?;
     Ok(ok(
         "Task updated",
-        json!({ "task": TaskJson::from(details) }),
+        TaskData {
+            task: TaskJson::from(details),
+        },
     ))
 }
 
+#[utoipa::path(delete, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -273,9 +319,10 @@ async fn remove(
 ) -> AppResult<impl axum::response::IntoResponse> {
     let keys = super::delete(&state.pool, user.id, task_id(&id)?).await?;
     super::remove_files(&state, keys).await;
-    Ok(ok("Task deleted", json!({})))
+    Ok(ok("Task deleted", Empty {}))
 }
 
+#[utoipa::path(get, path = "/{id}/reminders", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<RemindersData>)))]
 async fn reminders(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -287,5 +334,5 @@ async fn reminders(
         .into_iter()
         .map(ReminderJson::from)
         .collect();
-    Ok(ok("Reminders", json!({ "reminders": reminders })))
+    Ok(ok("Reminders", RemindersData { reminders }))
 }

@@ -234,23 +234,33 @@ where
 
 /// Task fields as sent (JSON API or a form): every one optional, for creation and for partial
 /// updates alike.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskInput {
+    /// 1-200 characters; required on creation.
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub link: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
+    /// low, medium or high, in any case.
+    #[schema(example = "high")]
     pub priority: Option<String>,
+    /// todo, in-progress or completed.
     pub status: Option<String>,
+    /// ISO 8601, with an offset or local to the user's time zone; null clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, example = "2026-12-01T09:00:00Z")]
     pub due_date: Option<Option<String>>,
     pub spaced_revision: Option<bool>,
     pub desired_retention: Option<f64>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub know_by: Option<Option<String>>,
 }
 

@@ -133,6 +133,7 @@ pub struct ErrorBody {
     pub code: &'static str,
     /// Messages by field name (validation errors only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
     pub errors: Option<FieldErrors>,
 }
 

@@ -89,6 +89,7 @@ async fn the_document_is_public_and_lists_every_mounted_api_route(pool: PgPool) 
         "/api/notifications/{id}/read",
         "/api/notifications/{id}",
         "/api/openapi.json",
+        "/api/attachments/{id}",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }

@@ -59,7 +59,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         // Uploads: ten files of 10 MB.
         .nest(
             "/attachments",
-            OpenApiRouter::from(crate::attachments::api::router())
+            crate::attachments::api::router()
                 .layer(body_limit::layer(crate::attachments::api::UPLOAD_BODY_LIMIT)),
         )
 }

@@ -4,14 +4,15 @@
 
 use axum::{
     body::Body,
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{Multipart, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Router,
 };
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
@@ -20,7 +21,7 @@ use super::{
 };
 use crate::{
     auth::session::CurrentUser,
-    error::{created, ok, AppError, AppResult},
+    error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::flash::Flash,
     state::AppState,
 };
@@ -28,13 +29,51 @@ use crate::{
 /// Ten files of 10 MB and the multipart framing around them.
 pub const UPLOAD_BODY_LIMIT: usize = (MAX_FILES_PER_REQUEST as usize) * (MAX_FILE_SIZE as usize) + 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/{task_id}",
-            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route("/{id}", get(download).delete(remove))
+/// Mounted under /api/attachments with its own body limit ([`UPLOAD_BODY_LIMIT`]).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // One path shape: for POST the id is the task's, for GET and DELETE the file's.
+        .routes(routes!(upload, download, remove))
+}
+
+/// One stored file, as the original web client reads it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentJson {
+    pub id: String,
+    pub task_id: String,
+    pub file_name: String,
+    pub original_name: String,
+    pub file_size: i64,
+    pub file_type: String,
+    /// Root-relative: `/api/attachments/<id>`.
+    pub file_url: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub optimization_stats: OptimizationStats,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OptimizationStats {
+    pub original_size: i64,
+    pub optimized_size: i64,
+    /// The share saved, 0-1.
+    pub compression_ratio: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadedData {
+    pub attachments: Vec<AttachmentJson>,
+}
+
+/// The multipart form: one or more `files` parts.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    #[schema(value_type = Vec<String>, format = Binary)]
+    files: Vec<Vec<u8>>,
 }
 
 fn id(raw: &str) -> AppResult<Uuid> {
@@ -107,31 +146,37 @@ async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
     Ok(files)
 }
 
-fn attachment_json(a: &service::Attachment) -> serde_json::Value {
+fn attachment_json(a: &service::Attachment) -> AttachmentJson {
     let ratio = if a.original_size > 0 {
         1.0 - a.size as f64 / a.original_size as f64
     } else {
         0.0
     };
-    json!({
-        "id": a.id.to_string(),
-        "taskId": a.task_id.to_string(),
-        "fileName": a.original_name,
-        "originalName": a.original_name,
-        "fileSize": a.size,
-        "fileType": a.content_type,
-        "fileUrl": format!("/api/attachments/{}", a.id),
-        "width": a.width,
-        "height": a.height,
-        "createdAt": a.created_at,
-        "optimizationStats": {
-            "originalSize": a.original_size,
-            "optimizedSize": a.size,
-            "compressionRatio": (ratio * 1000.0).round() / 1000.0,
+    AttachmentJson {
+        id: a.id.to_string(),
+        task_id: a.task_id.to_string(),
+        file_name: a.original_name.clone(),
+        original_name: a.original_name.clone(),
+        file_size: a.size,
+        file_type: a.content_type.clone(),
+        file_url: format!("/api/attachments/{}", a.id),
+        width: a.width,
+        height: a.height,
+        created_at: a.created_at,
+        optimization_stats: OptimizationStats {
+            original_size: a.original_size,
+            optimized_size: a.size,
+            compression_ratio: (ratio * 1000.0).round() / 1000.0,
         },
-    })
+    }
 }
 
+#[utoipa::path(post, path = "/{id}", tag = "attachments", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The task to attach the files to")),
+    request_body(content = UploadForm, content_type = "multipart/form-data",
+        description = "Up to 10 files of 10 MB each in parts named `files`"),
+    responses((status = 201, body = ApiOk<UploadedData>), (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -171,7 +216,7 @@ async fn upload(
     match result {
         Ok(list) => {
             let items: Vec<_> = list.iter().map(|u| attachment_json(&u.attachment)).collect();
-            created("Files uploaded", json!({ "attachments": items })).into_response()
+            created("Files uploaded", UploadedData { attachments: items }).into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -192,6 +237,10 @@ fn content_disposition(name: &str, inline: bool) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
+#[utoipa::path(get, path = "/{id}", tag = "attachments", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The attachment id")),
+    responses((status = 200, description = "The file, with its Content-Type and Content-Disposition",
+        content_type = "application/octet-stream"), (status = 404, body = crate::error::ErrorBody)))]
 async fn download(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -229,11 +278,14 @@ async fn download(
     Ok(response)
 }
 
+#[utoipa::path(delete, path = "/{id}", tag = "attachments", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The attachment id")),
+    responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(raw): Path<String>,
 ) -> AppResult<impl IntoResponse> {
     service::delete(&state, user.id, id(&raw)?).await?;
-    Ok(ok("File deleted", json!({})))
+    Ok(ok("File deleted", Empty {}))
 }

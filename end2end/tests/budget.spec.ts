@@ -17,10 +17,10 @@ async function firstLoadOf(page: Page, url: string): Promise<FirstLoad> {
     if (u.pathname.startsWith('/pkg/')) fetched.push(u.pathname);
   };
   page.on('request', onRequest);
-  await page.goto(url, { waitUntil: 'networkidle' });
-  // Islands load their WASM when the browser is idle: wait until it has run.
+  await page.goto(url, { waitUntil: 'load' });
+  // Islands load their WASM when the browser is idle: once they have run, everything the first
+  // load needs has been fetched. (Not "network idle": signed-in pages keep an event stream open.)
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-  await page.waitForLoadState('networkidle');
   page.off('request', onRequest);
   return measure(url.replace(/^https?:\/\/[^/]+/, ''), siteRoot, fetched);
 }

@@ -124,7 +124,7 @@ async fn photos_are_shrunk_to_webp_and_the_alpha_png_stays_png(pool: PgPool) {
     assert_eq!(items[0]["optimizationStats"]["originalSize"], photo.len());
     assert!(items[0]["fileSize"].as_i64().unwrap() < photo.len() as i64 / 10);
     assert_eq!(items[1]["fileType"], "image/png");
-    assert_eq!(items[2]["fileType"], "text/plain");
+    assert_eq!(items[2]["fileType"], "text/plain; charset=utf-8");
     assert_eq!(stored_objects(&app).await, 3);
 
     // The download is the stored file, to its owner, with the right headers.

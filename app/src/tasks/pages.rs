@@ -383,7 +383,7 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
     let attachments = if task.attachments.is_empty() {
         view! { <p class="muted">"No files yet."</p> }.into_any()
     } else {
-        task.attachments
+        let items = task.attachments
             .iter()
             .map(|a| {
                 let url = format!("/api/attachments/{}", a.id);
@@ -395,8 +395,8 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
                     </li>
                 }
             })
-            .collect_view()
-            .into_any()
+            .collect_view();
+        view! { <ul class="attachments">{items}</ul> }.into_any()
     };
     let reminders = if task.reminders.is_empty() {
         view! { <p class="muted">"No reminders."</p> }.into_any()
@@ -447,7 +447,7 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
         <section class="panel" id="files" aria-labelledby="files-title">
             <h2 id="files-title">"Files"</h2>
             <FormMessage state=FormState::of("upload") />
-            <ul class="attachments">{attachments}</ul>
+            {attachments}
             <super::upload::UploadForm task_id=task.id.clone() />
         </section>
         <section class="panel" aria-labelledby="reminders-title">

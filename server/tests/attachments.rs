@@ -67,7 +67,9 @@ async fn user_with_task<'a>(app: &'a TestApp, email: &str) -> (Client<'a>, Strin
     }
     register(&mut client, email).await;
     sign_in(&mut client, email).await;
-    let (_, _, body) = client.post("/api/tasks", json!({"title": "With files"})).await;
+    let (_, _, body) = client
+        .post("/api/tasks", json!({"title": "With files"}))
+        .await;
     let id = body["data"]["task"]["id"].as_str().unwrap().to_string();
     (client, id)
 }
@@ -111,7 +113,11 @@ async fn photos_are_shrunk_to_webp_and_the_alpha_png_stays_png(pool: PgPool) {
         &app,
         &ada,
         &task,
-        &[("holiday.jpg", &photo), ("diagram.png", &diagram), ("notes.txt", &notes)],
+        &[
+            ("holiday.jpg", &photo),
+            ("diagram.png", &diagram),
+            ("notes.txt", &notes),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -149,7 +155,13 @@ async fn photos_are_shrunk_to_webp_and_the_alpha_png_stays_png(pool: PgPool) {
     // The task lists them.
     let mut ada = ada;
     let (_, _, task_body) = ada.get(&format!("/api/tasks/{task}")).await;
-    assert_eq!(task_body["data"]["task"]["attachments"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        task_body["data"]["task"]["attachments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -175,13 +187,21 @@ async fn bad_files_are_refused_and_nothing_is_stored(pool: PgPool) {
         let (status, body) = upload(&app, &ada, &task, &[(name, bytes)]).await;
         assert!(status.is_client_error(), "{name}: {status} {body}");
         assert_eq!(body["success"], false, "{name}");
-        assert!(body["message"].as_str().unwrap().len() > 5, "{name}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().len() > 5,
+            "{name}: {body}"
+        );
     }
     // One bad file spoils the whole request: the good one is not kept either.
     let (status, _) = upload(&app, &ada, &task, &[("ok.png", &png), ("report.pdf", &elf)]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let many: Vec<(String, Vec<u8>)> = (0..11).map(|i| (format!("n{i}.txt"), b"x".to_vec())).collect();
-    let many: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let many: Vec<(String, Vec<u8>)> = (0..11)
+        .map(|i| (format!("n{i}.txt"), b"x".to_vec()))
+        .collect();
+    let many: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     let (status, _) = upload(&app, &ada, &task, &many).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(rows(&pool).await, 0);
@@ -205,7 +225,10 @@ async fn only_the_owner_reaches_a_file_and_deleting_the_task_removes_it(pool: Pg
     let app = spawn_app(pool.clone()).await;
     let (mut ada, task) = user_with_task(&app, "ada@example.com").await;
     let (_, body) = upload(&app, &ada, &task, &[("notes.txt", b"secret notes")]).await;
-    let file = body["data"]["attachments"][0]["id"].as_str().unwrap().to_string();
+    let file = body["data"]["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (mut eve, eve_task) = user_with_task(&app, "eve@example.com").await;
     let (status, _, _) = eve.get(&format!("/api/attachments/{file}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -224,5 +247,9 @@ async fn only_the_owner_reaches_a_file_and_deleting_the_task_removes_it(pool: Pg
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows(&pool).await, 0);
-    assert_eq!(stored_objects(&app).await, 0, "the task's files are gone from storage");
+    assert_eq!(
+        stored_objects(&app).await,
+        0,
+        "the task's files are gone from storage"
+    );
 }

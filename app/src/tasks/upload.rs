@@ -76,7 +76,11 @@ mod browser {
             }
             e.prevent_default();
             let action = submit_form.action();
-            let Some(list) = submit_form.query_selector(".upload__progress").ok().flatten() else {
+            let Some(list) = submit_form
+                .query_selector(".upload__progress")
+                .ok()
+                .flatten()
+            else {
                 return;
             };
             list.set_inner_html("");
@@ -99,9 +103,12 @@ mod browser {
 
     /// Sends one file with its own progress bar and message.
     fn send(action: &str, file: File, list: &Element, left: Rc<Cell<u32>>, failed: Rc<Cell<u32>>) {
-        let (Some(item), Some(name), Some(bar), Some(status)) =
-            (element("li"), element("span"), element("progress"), element("span"))
-        else {
+        let (Some(item), Some(name), Some(bar), Some(status)) = (
+            element("li"),
+            element("span"),
+            element("progress"),
+            element("span"),
+        ) else {
             return;
         };
         name.set_text_content(Some(&file.name()));

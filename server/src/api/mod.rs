@@ -59,8 +59,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         // Uploads: ten files of 10 MB.
         .nest(
             "/attachments",
-            crate::attachments::api::router()
-                .layer(body_limit::layer(crate::attachments::api::UPLOAD_BODY_LIMIT)),
+            crate::attachments::api::router().layer(body_limit::layer(
+                crate::attachments::api::UPLOAD_BODY_LIMIT,
+            )),
         )
 }
 

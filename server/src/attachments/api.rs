@@ -27,7 +27,7 @@ use crate::{
 };
 
 /// Ten files of 10 MB and the multipart framing around them.
-pub const UPLOAD_BODY_LIMIT: usize = (MAX_FILES_PER_REQUEST as usize) * (MAX_FILE_SIZE as usize) + 1024 * 1024;
+pub const UPLOAD_BODY_LIMIT: usize = MAX_FILES_PER_REQUEST * (MAX_FILE_SIZE as usize) + 1024 * 1024;
 
 /// Mounted under /api/attachments with its own body limit ([`UPLOAD_BODY_LIMIT`]).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -133,9 +133,7 @@ async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     return Err(AppError::PayloadTooLarge)
                 }
-                Err(_) => {
-                    return Err(AppError::BadRequest("The upload could not be read".into()))
-                }
+                Err(_) => return Err(AppError::BadRequest("The upload could not be read".into())),
             }
         }
         files.push(Upload {
@@ -197,10 +195,7 @@ async fn upload(
     if html {
         // The plain form (no JavaScript): back to the task's page with the outcome.
         let flash = match &result {
-            Ok(list) => Flash::ok(
-                "upload",
-                format!("{} file(s) uploaded.", list.len()),
-            ),
+            Ok(list) => Flash::ok("upload", format!("{} file(s) uploaded.", list.len())),
             Err(AppError::NotFound) => return AppError::NotFound.into_response(),
             Err(e) => Flash::error("upload", e),
         };
@@ -215,7 +210,10 @@ async fn upload(
     }
     match result {
         Ok(list) => {
-            let items: Vec<_> = list.iter().map(|u| attachment_json(&u.attachment)).collect();
+            let items: Vec<_> = list
+                .iter()
+                .map(|u| attachment_json(&u.attachment))
+                .collect();
             created("Files uploaded", UploadedData { attachments: items }).into_response()
         }
         Err(e) => e.into_response(),
@@ -226,7 +224,13 @@ async fn upload(
 fn content_disposition(name: &str, inline: bool) -> HeaderValue {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     let kind = if inline { "inline" } else { "attachment" };
@@ -266,7 +270,10 @@ async fn download(
         header::CONTENT_DISPOSITION,
         content_disposition(&attachment.original_name, inline),
     );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=3600"),

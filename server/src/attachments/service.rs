@@ -53,11 +53,7 @@ fn files_error(message: impl Into<String>) -> AppError {
 /// characters, at most 255 characters.
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    let name: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(255)
-        .collect();
+    let name: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
     let name = name.trim().to_string();
     if name.is_empty() {
         "file".into()
@@ -126,10 +122,7 @@ pub async fn upload(
             "Upload at most {MAX_FILES_PER_REQUEST} files at a time."
         )));
     }
-    if let Some(big) = files
-        .iter()
-        .find(|f| f.bytes.len() as u64 > MAX_FILE_SIZE)
-    {
+    if let Some(big) = files.iter().find(|f| f.bytes.len() as u64 > MAX_FILE_SIZE) {
         return Err(files_error(format!(
             "{} is larger than 10 MB.",
             clean_name(&big.file_name)
@@ -333,12 +326,11 @@ pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<u64> {
     let mut removed = 0;
     for chunk in candidates.chunks(500) {
         let keys: Vec<String> = chunk.iter().map(|k| k.as_str().to_string()).collect();
-        let known: Vec<String> = sqlx::query_scalar(
-            "SELECT storage_key FROM attachments WHERE storage_key = ANY($1)",
-        )
-        .bind(&keys)
-        .fetch_all(&state.pool)
-        .await?;
+        let known: Vec<String> =
+            sqlx::query_scalar("SELECT storage_key FROM attachments WHERE storage_key = ANY($1)")
+                .bind(&keys)
+                .fetch_all(&state.pool)
+                .await?;
         for key in chunk {
             if !known.iter().any(|k| k == key.as_str()) {
                 state.storage.delete(key).await?;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use spacedly_app::{shell, App};
-use spacedly_server::{db, http, jobs, telemetry, AppState, Config};
+use spacedly_server::{db, http, telemetry, workers, AppState, Config};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(state).await,
         Command::Worker => {
             let shutdown = shutdown_token();
-            jobs::run_workers(state, shutdown).await
+            workers::run(state, shutdown).await
         }
         Command::BenchArgon2 { .. } => unreachable!("handled before connecting"),
         Command::BenchImages { .. } => unreachable!("handled before connecting"),
@@ -198,10 +198,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
 
     let shutdown = shutdown_token();
     let workers = if state.config.run_workers_in_serve {
-        Some(tokio::spawn(jobs::run_workers(
-            state.clone(),
-            shutdown.clone(),
-        )))
+        Some(tokio::spawn(workers::run(state.clone(), shutdown.clone())))
     } else {
         None
     };

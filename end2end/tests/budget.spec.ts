@@ -26,6 +26,8 @@ async function firstLoadOf(page: Page, url: string): Promise<FirstLoad> {
 }
 
 test('every page loads at most 180 KB of WASM, JS and CSS (brotli)', async ({ page, browser }) => {
+  // Fifteen page loads, each compiling its WASM, and a sign-up: more than one page's worth of time.
+  test.setTimeout(120_000);
   const loads: FirstLoad[] = [];
   for (const url of ['/', '/register', '/login', '/login/code', '/forgot-password', '/reset-password?token=x', '/verify-email?token=x', '/no/such/page']) {
     loads.push(await firstLoadOf(page, url));

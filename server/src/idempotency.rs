@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::PgPool;
 
-use crate::{auth::tokens::sha256_hex, AppResult};
+use crate::{secrets::sha256_hex, AppResult};
 
 /// How long a repeated submission waits for the first one to finish.
 pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);

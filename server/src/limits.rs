@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::{auth::tokens::sha256_hex, error::AppError};
+use crate::{error::AppError, secrets::sha256_hex};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {

@@ -43,7 +43,7 @@ fn expiry(record: &Record) -> session_store::Result<DateTime<Utc>> {
 fn owner(record: &Record) -> Option<uuid::Uuid> {
     record
         .data
-        .get(crate::auth::session::USER_ID)
+        .get(crate::identity::USER_ID)
         .and_then(|v| v.as_str())
         .and_then(|v| v.parse().ok())
 }

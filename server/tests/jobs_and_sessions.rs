@@ -5,7 +5,12 @@ mod common;
 use std::time::Duration;
 
 use common::spawn_app;
-use spacedly_server::{jobs, sessions::PgSessionStore};
+use spacedly_server::{
+    auth::emails::{self, SendEmail},
+    jobs, maintenance,
+    sessions::PgSessionStore,
+    workers,
+};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::{
@@ -54,11 +59,11 @@ async fn maintenance_purges_expired_sessions_only_and_is_idempotent(pool: PgPool
     store.create(&mut live).await.unwrap();
     store.create(&mut expired).await.unwrap();
 
-    let first = jobs::run_maintenance(&app.state.pool, app.state.now())
+    let first = maintenance::run(&app.state.pool, app.state.now())
         .await
         .unwrap();
     assert_eq!(first.expired_sessions, 1);
-    let second = jobs::run_maintenance(&app.state.pool, app.state.now())
+    let second = maintenance::run(&app.state.pool, app.state.now())
         .await
         .unwrap();
     assert_eq!(second.expired_sessions, 0);
@@ -74,15 +79,9 @@ async fn one_maintenance_job_per_tick_across_instances(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut a = app.state.pool.acquire().await.unwrap();
     let mut b = app.state.pool.acquire().await.unwrap();
-    assert!(jobs::enqueue_maintenance(&mut a, 1_700_000_000)
-        .await
-        .unwrap());
-    assert!(!jobs::enqueue_maintenance(&mut b, 1_700_000_000)
-        .await
-        .unwrap());
-    assert!(jobs::enqueue_maintenance(&mut b, 1_700_000_900)
-        .await
-        .unwrap());
+    assert!(maintenance::enqueue(&mut a, 1_700_000_000).await.unwrap());
+    assert!(!maintenance::enqueue(&mut b, 1_700_000_000).await.unwrap());
+    assert!(maintenance::enqueue(&mut b, 1_700_000_900).await.unwrap());
     let queued: i64 =
         sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'maintenance'")
             .fetch_one(&app.state.pool)
@@ -105,7 +104,7 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
     .await
     .unwrap();
     drop(conn);
-    let email = jobs::SendEmail {
+    let email = SendEmail {
         user_id: Some(user.id),
         email: spacedly_server::auth::emails::AccountEmail::PasswordChanged {
             changed_at: app.state.now(),
@@ -114,15 +113,15 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
 
     // A rolled-back transaction enqueues nothing.
     let mut tx = app.state.pool.begin().await.unwrap();
-    jobs::enqueue_email(&mut tx, email.clone()).await.unwrap();
+    emails::enqueue(&mut tx, email.clone()).await.unwrap();
     tx.rollback().await.unwrap();
 
     let mut tx = app.state.pool.begin().await.unwrap();
-    jobs::enqueue_email(&mut tx, email.clone()).await.unwrap();
+    emails::enqueue(&mut tx, email.clone()).await.unwrap();
     tx.commit().await.unwrap();
 
     let shutdown = CancellationToken::new();
-    let workers = tokio::spawn(jobs::run_workers(app.state.clone(), shutdown.clone()));
+    let workers = tokio::spawn(workers::run(app.state.clone(), shutdown.clone()));
     let outbox = app
         .state
         .mailer
@@ -150,4 +149,166 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
     .await
     .unwrap();
     assert_eq!(done, 1);
+}
+
+async fn a_user(app: &common::TestApp) -> uuid::Uuid {
+    let mut conn = app.state.pool.acquire().await.unwrap();
+    spacedly_server::auth::users::insert(&mut conn, "Ada Lovelace", "ada@example.com", None, "UTC")
+        .await
+        .unwrap()
+        .id
+}
+
+fn password_changed(app: &common::TestApp, user_id: uuid::Uuid) -> SendEmail {
+    SendEmail {
+        user_id: Some(user_id),
+        email: emails::AccountEmail::PasswordChanged {
+            changed_at: app.state.now(),
+        },
+    }
+}
+
+/// The ids a worker of `queue` would take now (and takes: they become Queued).
+async fn due_now(pool: &PgPool, queue: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT id FROM apalis.get_jobs('probe', $1, 10)")
+        .bind(queue)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_keyed_job_is_enqueued_once_and_the_callers_transaction_goes_on(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = a_user(&app).await;
+    let job = password_changed(&app, user);
+    let mut tx = app.state.pool.begin().await.unwrap();
+    let key = jobs::Schedule::now().key("password-changed:1");
+    assert_eq!(
+        jobs::enqueue(&mut tx, &job, key.clone()).await.unwrap(),
+        jobs::Enqueued::Added
+    );
+    assert_eq!(
+        jobs::enqueue(&mut tx, &job, key.clone()).await.unwrap(),
+        jobs::Enqueued::AlreadyThere
+    );
+    // The duplicate did not abort the transaction: it still works and commits.
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    tx.commit().await.unwrap();
+
+    // 40 requests for the same event at once still give one job.
+    let results = futures::future::join_all((0..40).map(|_| {
+        let (pool, job, key) = (app.state.pool.clone(), job.clone(), key.clone());
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            jobs::enqueue(&mut conn, &job, key).await.unwrap()
+        }
+    }))
+    .await;
+    assert!(results.iter().all(|r| *r == jobs::Enqueued::AlreadyThere));
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'email'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_job_set_for_later_waits_and_can_be_rescheduled_or_cancelled(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = a_user(&app).await;
+    let job = password_changed(&app, user);
+    let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut conn = app.state.pool.acquire().await.unwrap();
+    for key in ["later:a", "later:b"] {
+        jobs::enqueue(&mut conn, &job, jobs::Schedule::at(in_an_hour).key(key))
+            .await
+            .unwrap();
+    }
+    assert!(
+        due_now(&app.state.pool, "email").await.is_empty(),
+        "nothing is due yet"
+    );
+
+    // Cancelled: gone, and its key may be used again.
+    assert!(jobs::cancel::<SendEmail>(&mut conn, "later:b")
+        .await
+        .unwrap());
+    assert!(!jobs::cancel::<SendEmail>(&mut conn, "later:b")
+        .await
+        .unwrap());
+    assert!(
+        !jobs::reschedule::<SendEmail>(&mut conn, "later:b", in_an_hour)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs::cancel::<maintenance::Maintenance>(&mut conn, "later:a")
+            .await
+            .unwrap(),
+        "keys belong to their queue"
+    );
+
+    // Moved to the past: a worker takes it now, and a taken job can no longer be cancelled.
+    let a_minute_ago = chrono::Utc::now() - chrono::Duration::minutes(1);
+    assert!(
+        jobs::reschedule::<SendEmail>(&mut conn, "later:a", a_minute_ago)
+            .await
+            .unwrap()
+    );
+    assert_eq!(due_now(&app.state.pool, "email").await.len(), 1);
+    assert!(!jobs::cancel::<SendEmail>(&mut conn, "later:a")
+        .await
+        .unwrap());
+    assert_eq!(
+        jobs::enqueue(&mut conn, &job, jobs::Schedule::now().key("later:b"))
+            .await
+            .unwrap(),
+        jobs::Enqueued::Added
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_failed_job_is_retried_only_after_its_backoff(pool: PgPool) {
+    // Nothing listens on port 9 here: every delivery fails at connect.
+    let app = common::spawn_app_with(pool, |config| {
+        config.smtp_url = Some("smtp://127.0.0.1:9".to_string().into());
+    })
+    .await;
+    let user = a_user(&app).await;
+    let mut conn = app.state.pool.acquire().await.unwrap();
+    emails::enqueue(&mut conn, password_changed(&app, user))
+        .await
+        .unwrap();
+
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(workers::run(app.state.clone(), shutdown.clone()));
+    let mut row = None;
+    for _ in 0..200 {
+        row = sqlx::query_as::<_, (String, i32, f64)>(
+            "SELECT status, attempts, extract(epoch FROM run_at - now())::float8
+             FROM apalis.jobs WHERE job_type = 'email'",
+        )
+        .fetch_optional(&app.state.pool)
+        .await
+        .unwrap()
+        .filter(|(status, _, _)| status == "Failed");
+        if row.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+
+    let (_, attempts, wait) = row.expect("the delivery failed and was recorded");
+    assert_eq!(attempts, 1, "not retried at once");
+    // The first backoff is 30 s plus at most 20 % jitter.
+    assert!((20.0..=37.0).contains(&wait), "next run in {wait} s");
+    assert!(due_now(&app.state.pool, "email").await.is_empty());
 }

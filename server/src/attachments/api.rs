@@ -20,9 +20,9 @@ use super::{
     MAX_FILES_PER_REQUEST, MAX_FILE_SIZE,
 };
 use crate::{
-    auth::session::CurrentUser,
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::flash::Flash,
+    identity::CurrentUser,
     state::AppState,
 };
 

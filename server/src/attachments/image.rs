@@ -3,7 +3,7 @@
 //! Re-encoding keeps pixels only, so EXIF, GPS and every other metadata block is dropped.
 //!
 //! [`optimize`] is synchronous and CPU-heavy (≈ 100-250 ms for a 12 MP photo): call it on the
-//! blocking pool (`tokio::task::spawn_blocking`) behind the bounded-concurrency helper, never
+//! blocking pool (`blocking::CpuPool`, bounded concurrency), never
 //! on the async runtime.
 //!
 //! JPEG is decoded with `jpeg-decoder`'s DCT scaling (1/2, 1/4, 1/8 while decoding), as libvips

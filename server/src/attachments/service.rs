@@ -3,16 +3,16 @@
 //! by the bytes, images are re-encoded on the blocking pool, and rows are written only once
 //! every file of the request is stored (all or nothing).
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::{detect, optimize, FileKind, StorageKey, MAX_FILES_PER_REQUEST, MAX_FILE_SIZE};
 use crate::{
+    blocking::CpuPool,
     error::{AppError, AppResult, FieldErrors},
     AppState,
 };
@@ -80,16 +80,7 @@ fn quota_error(quota: u64) -> AppError {
 }
 
 /// Image work runs on the blocking pool, as many at a time as there are cores.
-fn image_permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        Semaphore::new(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-        )
-    })
-}
+static IMAGES: LazyLock<CpuPool> = LazyLock::new(|| CpuPool::per_core("image optimisation", 1));
 
 /// What one stored file became.
 #[derive(Debug, Clone)]
@@ -189,14 +180,8 @@ async fn prepare(file: Upload, kind: FileKind) -> AppResult<Prepared> {
             height: None,
         });
     }
-    let _permit = image_permits()
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
     let bytes = file.bytes.clone();
-    let result = tokio::task::spawn_blocking(move || optimize(&bytes, kind))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let result = IMAGES.run(move || optimize(&bytes, kind)).await?;
     match result {
         Ok(image) => Ok(Prepared {
             // The stored file is the re-encoded one: name it for what it is now.

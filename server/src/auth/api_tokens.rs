@@ -6,14 +6,14 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{tokens, User};
+use super::User;
+use crate::secrets as tokens;
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
 };
 
-/// Tokens start with this, so they are recognisable in configs and by secret scanners.
-pub const PREFIX: &str = "spd_";
+pub use crate::identity::TOKEN_PREFIX as PREFIX;
 /// A user may keep this many tokens at once.
 pub const MAX_TOKENS: i64 = 50;
 
@@ -112,27 +112,4 @@ pub async fn revoke(pool: &PgPool, user: &User, id: Uuid) -> AppResult<()> {
         return Err(AppError::NotFound);
     }
     Ok(())
-}
-
-/// The user a live token belongs to (and notes its use).
-pub async fn authenticate(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    secret: &str,
-) -> AppResult<Option<User>> {
-    if !secret.starts_with(PREFIX) || secret.len() > 200 {
-        return Ok(None);
-    }
-    Ok(sqlx::query_as(
-        "WITH t AS (
-             UPDATE api_tokens SET last_used_at = $2
-             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
-             RETURNING user_id
-         )
-         SELECT users.* FROM users JOIN t ON users.id = t.user_id",
-    )
-    .bind(tokens::sha256_hex(secret))
-    .bind(now)
-    .fetch_optional(pool)
-    .await?)
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::tokens::{digests_equal, sha256_hex};
+use crate::secrets::{digests_equal, sha256_hex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -108,8 +108,8 @@ pub async fn arm(
         return Ok(None);
     };
     let secret = match purpose {
-        Purpose::LoginOtp => super::tokens::new_code(),
-        Purpose::PasswordReset | Purpose::EmailVerify => super::tokens::new_token(),
+        Purpose::LoginOtp => crate::secrets::new_code(),
+        Purpose::PasswordReset | Purpose::EmailVerify => crate::secrets::new_token(),
     };
     // Checked again in the same statement: a use in between wins.
     let armed = sqlx::query(

@@ -10,7 +10,8 @@ use secrecy::ExposeSecret;
 use tower_sessions::cookie::{Cookie, CookieJar, Key, SameSite};
 use uuid::Uuid;
 
-use super::{tokens, User};
+use super::User;
+use crate::secrets as tokens;
 use crate::state::AppState;
 
 pub const COOKIE: &str = "spacedly_device";

@@ -22,7 +22,56 @@ use super::{
     codes::{self, Purpose},
     users, User,
 };
-use crate::state::AppState;
+use crate::{
+    jobs::{self, Job, Schedule},
+    state::AppState,
+};
+
+/// The job that sends one account email. Carries ids, never rendered text or secrets: the
+/// email is rendered (and its code or link drawn) when it is sent. Retried with backoff: SMTP
+/// servers fail transiently.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SendEmail {
+    pub user_id: Option<Uuid>,
+    pub email: AccountEmail,
+}
+
+impl Job for SendEmail {
+    const QUEUE: &'static str = "email";
+    const MAX_ATTEMPTS: usize = 5;
+    const CONCURRENCY: usize = 4;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        deliver(&state, self.user_id, &self.email).await.map(|_| ())
+    }
+}
+
+/// Enqueues an account email on `conn` (the caller's transaction).
+pub async fn enqueue(conn: &mut sqlx::PgConnection, job: SendEmail) -> anyhow::Result<()> {
+    jobs::enqueue(conn, &job, Schedule::now()).await?;
+    Ok(())
+}
+
+/// Removes every email job, queued or finished, that names this user (by id, or by address
+/// for reset requests), in the caller's transaction (account deletion).
+pub async fn delete_user_jobs(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    email: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM apalis.jobs
+         WHERE job_type = $1
+           AND (convert_from(job, 'UTF8')::jsonb ->> 'user_id' = $2::text
+                OR convert_from(job, 'UTF8')::jsonb -> 'email' ->> 'email' = $3)",
+    )
+    .bind(SendEmail::QUEUE)
+    .bind(user_id)
+    .bind(email)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
 
 /// Which account email to send. Ids and non-secret facts only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

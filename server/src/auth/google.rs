@@ -18,7 +18,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::{tokens::digests_equal, users, User};
+use super::{users, User};
+use crate::secrets::digests_equal;
 use crate::{
     config::OidcConfig,
     error::{AppError, AppResult},

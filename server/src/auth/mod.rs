@@ -10,9 +10,8 @@ pub mod emails;
 pub mod google;
 pub mod password;
 pub mod session;
-pub mod tokens;
 pub mod types;
-pub mod users;
+pub use crate::users;
 
 use std::net::IpAddr;
 
@@ -21,7 +20,7 @@ use sqlx::PgConnection;
 
 use crate::{
     error::{AppError, AppResult},
-    jobs, limits,
+    limits,
     state::AppState,
 };
 use codes::Purpose;
@@ -57,7 +56,7 @@ async fn enqueue_mail(
     user_id: Option<uuid::Uuid>,
     email: emails::AccountEmail,
 ) -> AppResult<()> {
-    jobs::enqueue_email(conn, jobs::SendEmail { user_id, email }).await?;
+    emails::enqueue(conn, emails::SendEmail { user_id, email }).await?;
     Ok(())
 }
 
@@ -651,7 +650,7 @@ pub async fn delete_account(
             .bind(user.id)
             .fetch_all(&mut *tx)
             .await?;
-    jobs::delete_user_jobs(&mut tx, user.id, &user.email).await?;
+    emails::delete_user_jobs(&mut tx, user.id, &user.email).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user.id)
         .execute(&mut *tx)

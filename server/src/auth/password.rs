@@ -1,14 +1,14 @@
 //! Password hashing with Argon2id (OWASP parameters), always off the async runtime and with a
 //! bound on how many hashes run at once (each takes ~19 MiB and tens of milliseconds).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use anyhow::Context;
 use argon2::{
     password_hash::{self, PasswordHasher, PasswordVerifier},
     Algorithm, Argon2, Params, Version,
 };
-use tokio::sync::Semaphore;
+
+use crate::blocking::CpuPool;
 
 fn argon2id() -> Argon2<'static> {
     // OWASP: m = 19 MiB, t = 2, p = 1.
@@ -17,10 +17,7 @@ fn argon2id() -> Argon2<'static> {
 }
 
 /// At most this many hashes at once; more requests wait their turn instead of exhausting memory.
-static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Arc::new(Semaphore::new(cores.max(2)))
-});
+static HASHING: LazyLock<CpuPool> = LazyLock::new(|| CpuPool::per_core("password hashing", 2));
 
 /// Verified against when the account does not exist, so both paths cost the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -30,37 +27,30 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let _permit = PERMITS.clone().acquire_owned().await?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .context("password hashing task failed")
-}
-
 pub async fn hash(password: String) -> anyhow::Result<String> {
-    blocking(move || {
-        argon2id()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await?
+    HASHING
+        .run(move || {
+            argon2id()
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        })
+        .await?
 }
 
 /// Checks `password` against a stored hash, or against a dummy hash when there is none.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    blocking(move || {
-        let exists = stored.is_some();
-        let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        match argon2id().verify_password(password.as_bytes(), phc.as_str()) {
-            Ok(()) => Ok(exists),
-            Err(password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(e) => Err(anyhow::anyhow!("verifying a password: {e}")),
-        }
-    })
-    .await?
+    HASHING
+        .run(move || {
+            let exists = stored.is_some();
+            let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
+            match argon2id().verify_password(password.as_bytes(), phc.as_str()) {
+                Ok(()) => Ok(exists),
+                Err(password_hash::Error::PasswordInvalid) => Ok(false),
+                Err(e) => Err(anyhow::anyhow!("verifying a password: {e}")),
+            }
+        })
+        .await?
 }
 
 #[cfg(test)]

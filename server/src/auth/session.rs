@@ -1,5 +1,6 @@
-//! Signed-in state: the server-side session (cookie) holds the user id and the account's
-//! session version; a version bump (sign out everywhere, password change) ends it everywhere.
+//! Signing in and out: the server-side session (cookie) holds the user id and the account's
+//! session version (keys shared with `identity`, which reads them for every feature); a version
+//! bump (sign out everywhere, password change) ends it everywhere.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::{DateTime, Utc};
@@ -7,14 +8,13 @@ use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 use super::{users, User};
+pub use crate::identity::{current_user, CurrentUser, USER_ID};
 use crate::{
     error::{AppError, AppResult},
+    identity::{store_error, SESSION_VERSION as VERSION},
     state::AppState,
 };
 
-/// The session key holding the signed-in user id (also read by the session store).
-pub const USER_ID: &str = "uid";
-const VERSION: &str = "ver";
 const SIGNED_IN_AT: &str = "at";
 const DEVICE: &str = "device";
 /// The account that passed the password step and waits for its emailed code.
@@ -22,10 +22,6 @@ const PENDING_2FA: &str = "pending_2fa";
 
 /// How long "remember me" keeps a session alive without use.
 pub const REMEMBER_FOR: time::Duration = time::Duration::days(30);
-
-fn store_error(e: tower_sessions::session::Error) -> AppError {
-    AppError::Internal(anyhow::anyhow!("session store: {e}"))
-}
 
 /// Where a sign-in came from, shown in the list of sessions.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -123,62 +119,9 @@ pub async fn pending_2fa(state: &AppState, session: &Session) -> AppResult<Optio
     Ok(users::find_by_id(&state.pool, id).await?)
 }
 
-/// The signed-in user of this session, if the session is still valid.
-pub async fn current_user(state: &AppState, session: &Session) -> AppResult<Option<User>> {
-    let Some(id) = session.get::<Uuid>(USER_ID).await.map_err(store_error)? else {
-        return Ok(None);
-    };
-    let version = session.get::<i32>(VERSION).await.map_err(store_error)?;
-    match users::find_by_id(&state.pool, id).await? {
-        Some(user) if Some(user.session_version) == version => Ok(Some(user)),
-        _ => {
-            // The account is gone or signed out everywhere: this session is over.
-            session.flush().await.map_err(store_error)?;
-            Ok(None)
-        }
-    }
-}
-
 /// When this session signed in (for actions that need a recent sign-in).
 pub async fn signed_in_at(session: &Session) -> AppResult<Option<DateTime<Utc>>> {
     session.get(SIGNED_IN_AT).await.map_err(store_error)
-}
-
-/// Extractor: the signed-in user, or 401.
-pub struct CurrentUser(pub User);
-
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        // A request that carries a bearer token is authenticated by that token alone, never by
-        // a cookie riding along (the origin check does not apply to token requests).
-        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let secret = value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .ok_or(AppError::Unauthorized)?;
-            return super::api_tokens::authenticate(&state.pool, state.now(), secret)
-                .await?
-                .map(CurrentUser)
-                .ok_or(AppError::Unauthorized);
-        }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("session layer missing")))?;
-        current_user(state, &session)
-            .await?
-            .map(CurrentUser)
-            .ok_or(AppError::Unauthorized)
-    }
 }
 
 /// One of the user's live sessions.
@@ -204,11 +147,12 @@ pub async fn list_sessions(
     let rows: Vec<(String, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
         "SELECT id, substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16), data, expires_at
          FROM sessions
-         WHERE user_id = $1 AND expires_at > now() AND (data ->> 'ver')::int = $2
+         WHERE user_id = $1 AND expires_at > $3 AND (data ->> 'ver')::int = $2
          ORDER BY data ->> 'at' DESC",
     )
     .bind(user.id)
     .bind(user.session_version)
+    .bind(state.now())
     .fetch_all(&state.pool)
     .await?;
     Ok(rows

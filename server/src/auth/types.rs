@@ -2,35 +2,7 @@
 
 use std::sync::LazyLock;
 
-use crate::error::{AppError, FieldErrors};
-
-/// An email address, trimmed and lower-cased so that comparisons ignore case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
-            return Err("Enter your email address".into());
-        }
-        if email.len() > 254 {
-            return Err("That email address is too long".into());
-        }
-        let valid = email.parse::<lettre::Address>().is_ok()
-            && email
-                .rsplit_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !valid {
-            return Err("Enter a valid email address, like name@example.com".into());
-        }
-        Ok(Self(email))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+pub use crate::validate::{Email, TimeZone, Validator};
 
 /// A display name of 2 to 50 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,96 +73,9 @@ impl NewPassword {
     }
 }
 
-/// An IANA time zone name, such as Europe/Paris.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeZone(String);
-
-impl TimeZone {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        raw.parse::<chrono_tz::Tz>()
-            .map(|tz| Self(tz.name().to_string()))
-            .map_err(|_| "Choose a time zone from the list".to_string())
-    }
-
-    pub fn utc() -> Self {
-        Self("UTC".into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Collects field errors while parsing a form, then fails with all of them at once.
-#[derive(Default)]
-pub struct Validator {
-    fields: FieldErrors,
-}
-
-impl Validator {
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.fields
-                    .entry(field.to_string())
-                    .or_default()
-                    .push(message);
-                None
-            }
-        }
-    }
-
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.fields.is_empty() {
-            return Ok(());
-        }
-        let message = self
-            .fields
-            .values()
-            .flatten()
-            .next()
-            .cloned()
-            .unwrap_or_else(|| "Check the highlighted fields".into());
-        Err(AppError::Validation {
-            message,
-            fields: self.fields,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
-    }
-
-    #[test]
-    fn long_emails_are_fine() {
-        let long = format!("{}@example.com", "a".repeat(60));
-        assert!(Email::parse(&long).is_ok());
-    }
-
-    #[test]
-    fn invalid_emails_are_refused() {
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn names_need_2_to_50_characters() {
@@ -213,14 +98,5 @@ mod tests {
         assert!(NewPassword::parse("PASSWORD1").is_err());
         assert!(NewPassword::parse("iloveyou").is_err());
         assert!(NewPassword::parse("correct horse battery staple").is_ok());
-    }
-
-    #[test]
-    fn time_zones_come_from_the_iana_list() {
-        assert_eq!(
-            TimeZone::parse("Europe/Paris").unwrap().as_str(),
-            "Europe/Paris"
-        );
-        assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 }

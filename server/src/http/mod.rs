@@ -34,10 +34,9 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
-    api,
-    auth::tokens::{digests_equal, sha256_hex},
-    db,
+    api, db,
     error::AppError,
+    secrets::{digests_equal, sha256_hex},
     sessions::PgSessionStore,
     state::AppState,
 };

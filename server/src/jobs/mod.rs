@@ -1,44 +1,86 @@
-//! Background jobs on PostgreSQL (apalis): durable, retried, shared by every instance.
+//! Background jobs on PostgreSQL (apalis): durable, retried with backoff, shared by every
+//! instance. This is plumbing: it knows no feature. A feature declares a job type (`impl Job`),
+//! enqueues it here, and `crate::workers` is the one place that registers every worker.
 //!
-//! Jobs are enqueued in the same transaction as the write that causes them (`enqueue_*` take a
-//! connection), and handlers are idempotent because delivery is at-least-once. Periodic work is
-//! a cron tick that only enqueues, keyed by the tick's time, so several instances produce one job.
+//! - **In the caller's transaction.** `enqueue` takes a connection: use the transaction of the
+//!   write that causes the job, so a rolled-back write leaves no job behind.
+//! - **At a given time.** `Schedule::at` runs a job no earlier than that instant (reminders,
+//!   digests, reviews).
+//! - **By key.** A job enqueued with a key is never enqueued twice for the same key and queue:
+//!   the second `enqueue` answers `Enqueued::AlreadyThere`, without disturbing the caller's
+//!   transaction. `cancel` and `reschedule` find a waiting job by its key.
+//! - **Retries with backoff.** A failed run is tried again after an exponential, jittered
+//!   delay (`backoff`), up to `Job::MAX_ATTEMPTS` runs; the delay is stored on the job row, so
+//!   it survives restarts and is honoured by every instance.
+//! - **At least once.** A job may run twice (a crash after its work, before its ack), so
+//!   handlers are idempotent.
+//!
+//! Times: "run at" is compared with the database's clock by the queue (as apalis does), so
+//! `Schedule::at` takes wall-clock instants; rules about the user's data take their "now" from
+//! `AppState::now` inside the job.
 
-use std::{str::FromStr, time::Duration};
+use std::{future::Future, time::Duration};
 
 use anyhow::Context;
 use apalis::prelude::*;
-use apalis_postgres::{queries::push_tasks, Config as QueueConfig, PgTask, PostgresStorage};
-use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool};
-use tokio_util::sync::CancellationToken;
+use apalis_postgres::{queries::push_tasks, Config as QueueConfig, PostgresStorage};
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::{Acquire, PgConnection, PgPool};
 
-use uuid::Uuid;
+use crate::state::AppState;
 
-use crate::{auth::emails::AccountEmail, sessions::PgSessionStore, state::AppState};
+/// A kind of background job: its payload (ids and facts, never secrets or rendered text), its
+/// queue and how it runs.
+pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'static {
+    /// The queue's name (the `job_type` column); one worker per queue and instance.
+    const QUEUE: &'static str;
+    /// Runs before the job is given up for good.
+    const MAX_ATTEMPTS: usize = 5;
+    /// Jobs of this queue run at once on one instance.
+    const CONCURRENCY: usize = 1;
+    /// How often an idle worker looks for due jobs (it is also woken by new ones).
+    const POLL_EVERY: Duration = Duration::from_secs(1);
 
-pub const EMAIL_QUEUE: &str = "email";
-pub const MAINTENANCE_QUEUE: &str = "maintenance";
-
-/// How often the maintenance tick enqueues a purge (sec min hour day month weekday).
-const MAINTENANCE_SCHEDULE: &str = "0 */15 * * * *";
-/// Finished jobs are kept this long for inspection, then pruned.
-const KEEP_FINISHED_JOBS: &str = "7 days";
-
-/// Send one account email. Carries ids, never rendered text or secrets: the email is rendered
-/// (and its code or link drawn) when it is sent, see `auth::emails`. Retried a few times: SMTP
-/// servers fail transiently.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SendEmail {
-    pub user_id: Option<Uuid>,
-    pub email: AccountEmail,
+    /// Does the work. An error is logged and the job retried later (see `backoff`).
+    fn run(self, state: AppState) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-/// Delete expired sessions and prune finished jobs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Maintenance {
-    /// The cron tick (unix seconds) that asked for this run.
-    pub tick: u64,
+/// When and under which key a job is enqueued.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    run_at: Option<DateTime<Utc>>,
+    key: Option<String>,
+}
+
+impl Schedule {
+    /// As soon as a worker is free.
+    pub fn now() -> Self {
+        Self::default()
+    }
+
+    /// No earlier than `when` (a past instant means now).
+    pub fn at(when: DateTime<Utc>) -> Self {
+        Self {
+            run_at: Some(when),
+            key: None,
+        }
+    }
+
+    /// Names the event this job is for: a second job with the same key in the same queue is
+    /// never enqueued, and the key finds the job to cancel or reschedule.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+}
+
+/// What `enqueue` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    Added,
+    /// A job with this key exists already (waiting, running or done): nothing was added.
+    AlreadyThere,
 }
 
 /// Creates the queue's tables (schema `apalis`, with its own migration history).
@@ -48,140 +90,150 @@ pub async fn setup(pool: &PgPool) -> anyhow::Result<()> {
         .context("creating the job queue tables")
 }
 
-fn storage<T>(pool: &PgPool, queue: &str) -> PostgresStorage<T>
-where
-    T: Serialize + for<'de> Deserialize<'de> + Send + Sync + Unpin + 'static,
-{
+fn storage<J: Job>(pool: &PgPool) -> PostgresStorage<J> {
     PostgresStorage::new(pool).with_config(
         QueueConfig::default()
-            .queue(queue)
+            .queue(J::QUEUE)
             .batch_size(10)
             .heartbeat_interval(Duration::from_secs(15))
             .missed_heartbeats(4),
     )
 }
 
-fn task<T: Serialize>(job: &T, max_attempts: usize) -> anyhow::Result<PgTask> {
-    Ok(TaskBuilder::new(serde_json::to_vec(job)?)
-        .max_attempts(max_attempts)
-        .build())
-}
-
-/// Enqueues an email on `conn` (use the transaction of the write that causes it).
-pub async fn enqueue_email(conn: &mut PgConnection, job: SendEmail) -> anyhow::Result<()> {
-    let task = task(&job, 5)?;
-    push_tasks(conn, EMAIL_QUEUE, vec![task])
-        .await
-        .context("enqueueing an email")
-}
-
-/// Enqueues the maintenance run for `tick` unless another instance already did.
-pub async fn enqueue_maintenance(conn: &mut PgConnection, tick: u64) -> anyhow::Result<bool> {
-    let task = TaskBuilder::new(serde_json::to_vec(&Maintenance { tick })?)
-        .max_attempts(3)
-        .idempotency_key(format!("maintenance:{tick}"))
-        .build();
-    match push_tasks(conn, MAINTENANCE_QUEUE, vec![task]).await {
-        Ok(()) => Ok(true),
-        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e)))
-            if e.is_unique_violation() =>
-        {
-            Ok(false)
+/// Enqueues `job` on `conn` (use the transaction of the write that causes it).
+pub async fn enqueue<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    schedule: Schedule,
+) -> anyhow::Result<Enqueued> {
+    let mut task = TaskBuilder::new(serde_json::to_vec(job)?).max_attempts(J::MAX_ATTEMPTS);
+    if let Some(when) = schedule.run_at {
+        task = task.run_at_timestamp(when.timestamp().max(0) as u64);
+    }
+    if let Some(key) = &schedule.key {
+        task = task.idempotency_key(key);
+    }
+    // A savepoint: a duplicate key must not abort the caller's transaction.
+    let mut savepoint = conn.begin().await?;
+    match push_tasks(&mut *savepoint, J::QUEUE, vec![task.build()]).await {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(Enqueued::Added)
         }
-        Err(e) => Err(anyhow::Error::new(e).context("enqueueing maintenance")),
+        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e)))
+            if e.is_unique_violation() && schedule.key.is_some() =>
+        {
+            savepoint.rollback().await?;
+            Ok(Enqueued::AlreadyThere)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("enqueueing a {} job", J::QUEUE))),
     }
 }
 
-/// Renders and sends one email job. `Ok(false)`: nothing was sent because the account, code
-/// or link is gone (used, expired, or the account deleted).
-pub async fn deliver_email(state: &AppState, job: &SendEmail) -> anyhow::Result<bool> {
-    crate::auth::emails::deliver(state, job.user_id, &job.email).await
-}
-
-async fn send_email(job: SendEmail, state: Data<AppState>) -> Result<(), BoxDynError> {
-    deliver_email(&state, &job).await.map(|_| ()).map_err(|e| {
-        tracing::warn!(error = ?e, "email not sent; it will be retried");
-        BoxDynError::from(e.to_string())
-    })
-}
-
-/// Removes every email job, queued or finished, that names this user (by id, or by address
-/// for reset requests), in the caller's transaction (account deletion).
-pub async fn delete_user_jobs(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    email: &str,
-) -> sqlx::Result<u64> {
+/// Cancels the waiting job of this queue with `key`. `false`: there is none (never enqueued,
+/// already cancelled, running or done). A cancelled key may be enqueued again.
+pub async fn cancel<J: Job>(conn: &mut PgConnection, key: &str) -> sqlx::Result<bool> {
     Ok(sqlx::query(
         "DELETE FROM apalis.jobs
-         WHERE job_type = $1
-           AND (convert_from(job, 'UTF8')::jsonb ->> 'user_id' = $2::text
-                OR convert_from(job, 'UTF8')::jsonb -> 'email' ->> 'email' = $3)",
+         WHERE job_type = $1 AND idempotency_key = $2 AND status IN ('Pending', 'Failed')",
     )
-    .bind(EMAIL_QUEUE)
-    .bind(user_id)
-    .bind(email)
+    .bind(J::QUEUE)
+    .bind(key)
     .execute(conn)
     .await?
-    .rows_affected())
+    .rows_affected()
+        > 0)
 }
 
-/// What one maintenance run did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MaintenanceReport {
-    pub expired_sessions: u64,
-    pub pruned_jobs: u64,
-}
-
-/// Idempotent: running it twice deletes nothing more the second time.
-pub async fn run_maintenance(
-    pool: &PgPool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<MaintenanceReport> {
-    let expired_sessions = PgSessionStore::delete_expired(pool).await?;
-    crate::limits::purge_old(pool, now).await?;
-    crate::auth::codes::purge_dead(pool, now).await?;
-    crate::idempotency::purge_old(pool, now).await?;
-    let pruned_jobs = sqlx::query(
-        "DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed')
-           AND done_at < $2 - $1::interval",
+/// Moves the waiting job of this queue with `key` to run at `when`. `false`: there is none
+/// waiting (enqueue a new one instead).
+pub async fn reschedule<J: Job>(
+    conn: &mut PgConnection,
+    key: &str,
+    when: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE apalis.jobs SET run_at = $3
+         WHERE job_type = $1 AND idempotency_key = $2 AND status IN ('Pending', 'Failed')",
     )
-    .bind(KEEP_FINISHED_JOBS)
-    .bind(now)
-    .execute(pool)
+    .bind(J::QUEUE)
+    .bind(key)
+    .bind(when)
+    .execute(conn)
     .await?
-    .rows_affected();
-    Ok(MaintenanceReport {
-        expired_sessions,
-        pruned_jobs,
-    })
+    .rows_affected()
+        > 0)
 }
 
-async fn maintenance(_job: Maintenance, state: Data<AppState>) -> Result<(), BoxDynError> {
-    let report = run_maintenance(&state.pool, state.now())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = ?e, "maintenance failed");
-            BoxDynError::from(e.to_string())
-        })?;
-    tracing::info!(?report, "maintenance done");
-    match crate::attachments::service::sweep_orphans(&state).await {
-        Ok(0) => {}
-        Ok(removed) => tracing::info!(removed, "orphaned files removed"),
-        Err(e) => tracing::warn!(error = ?e, "orphan sweep failed; the next tick retries"),
-    }
+/// The wait before run `attempt + 1` after run `attempt` (from 1) failed: 30 s doubling up to
+/// an hour, stretched by up to 20 % by a jitter drawn from the job's id, so jobs that failed
+/// together (an SMTP outage) do not all come back in the same second.
+pub fn backoff(attempt: usize, job_id: &str) -> Duration {
+    const FIRST: u64 = 30;
+    const MAX: u64 = 3600;
+    let exponent = attempt.saturating_sub(1).min(16) as u32;
+    let base = FIRST.saturating_mul(1u64 << exponent).min(MAX);
+    let jitter = job_id
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 201;
+    Duration::from_millis(base * 1000 * (1000 + jitter) / 1000)
+}
+
+/// Postpones the next run of a failed job by its backoff (the queue retries failed jobs whose
+/// `run_at` has passed).
+async fn postpone(pool: &PgPool, job_id: &str, delay: Duration) -> sqlx::Result<()> {
+    sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")
+        .bind(job_id)
+        .bind(delay.as_secs_f64())
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
-async fn maintenance_tick(
-    tick: apalis_cron::Tick,
+/// The apalis handler of every job type: runs it and, when it fails, sets the backoff.
+async fn handle<J: Job>(
+    job: J,
     state: Data<AppState>,
+    id: TaskId,
+    attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let mut conn = state.pool.acquire().await?;
-    enqueue_maintenance(&mut conn, tick.get_timestamp())
-        .await
-        .map_err(|e| BoxDynError::from(e.to_string()))?;
-    Ok(())
+    let state: AppState = (*state).clone();
+    let pool = state.pool.clone();
+    match job.run(state).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let (id, attempt) = (id.to_string(), attempt.current());
+            if attempt >= J::MAX_ATTEMPTS {
+                tracing::error!(queue = J::QUEUE, job_id = %id, attempt, error = ?e, "job failed for good");
+            } else {
+                let delay = backoff(attempt, &id);
+                tracing::warn!(queue = J::QUEUE, job_id = %id, attempt, retry_in_s = delay.as_secs(), error = ?e, "job failed; it will be retried");
+                if let Err(e) = postpone(&pool, &id, delay).await {
+                    tracing::warn!(error = ?e, "could not postpone the failed job");
+                }
+            }
+            Err(BoxDynError::from(e.to_string()))
+        }
+    }
+}
+
+/// A name unique to this process: apalis locks workers by name.
+pub fn worker_name(queue: &str) -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    format!("{queue}@{host}:{}", std::process::id())
+}
+
+/// Adds the worker of job type `J` to `monitor` (see `crate::workers`).
+pub fn register<J: Job>(monitor: Monitor, state: &AppState) -> Monitor {
+    let state = state.clone();
+    monitor.register(move |_| {
+        WorkerBuilder::new(worker_name(J::QUEUE))
+            .backend(storage::<J>(&state.pool).poll_with_interval(J::POLL_EVERY))
+            .data(state.clone())
+            .concurrency(J::CONCURRENCY)
+            .build(handle::<J>)
+    })
 }
 
 /// Jobs per queue and status, for the metrics endpoint.
@@ -195,54 +247,42 @@ pub async fn queue_depths(pool: &PgPool) -> sqlx::Result<Vec<(String, String, i6
     .await
 }
 
-/// A name unique to this process: apalis locks workers by name.
-fn worker_name(queue: &str) -> String {
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    format!("{queue}@{host}:{}", std::process::id())
+/// Finished jobs older than `keep` before `now` are deleted (they are kept for inspection).
+pub async fn prune_finished(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    keep: chrono::Duration,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed') AND done_at < $1")
+            .bind(now - keep)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
-/// Runs every worker until `shutdown` is cancelled, then lets running jobs finish (30 s at most).
-pub async fn run_workers(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let schedule =
-        cron::Schedule::from_str(MAINTENANCE_SCHEDULE).context("maintenance schedule")?;
-    let (s1, s2, s3) = (state.clone(), state.clone(), state.clone());
-    tracing::info!("job workers started");
-    Monitor::new()
-        .register(move |_| {
-            WorkerBuilder::new(worker_name(EMAIL_QUEUE))
-                .backend(
-                    storage::<SendEmail>(&s1.pool, EMAIL_QUEUE)
-                        .poll_with_interval(Duration::from_secs(1)),
-                )
-                .data(s1.clone())
-                .concurrency(4)
-                .build(send_email)
-        })
-        .register(move |_| {
-            WorkerBuilder::new(worker_name(MAINTENANCE_QUEUE))
-                .backend(
-                    storage::<Maintenance>(&s2.pool, MAINTENANCE_QUEUE)
-                        .poll_with_interval(Duration::from_secs(5)),
-                )
-                .data(s2.clone())
-                .concurrency(1)
-                .build(maintenance)
-        })
-        .register(move |_| {
-            WorkerBuilder::new(worker_name("maintenance-cron"))
-                .backend(apalis_cron::CronScheduler::new(schedule.clone()))
-                .data(s3.clone())
-                .build(maintenance_tick)
-        })
-        // A worker whose backend failed (database briefly down) is started again.
-        .should_restart(|_, _| true)
-        .shutdown_timeout(Duration::from_secs(30))
-        .run_with_signal(async move {
-            shutdown.cancelled().await;
-            Ok(())
-        })
-        .await
-        .context("job workers")?;
-    tracing::info!("job workers stopped");
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_30_seconds_up_to_an_hour() {
+        let secs = |attempt| backoff(attempt, "").as_secs();
+        assert_eq!(secs(1), 30);
+        assert_eq!(secs(2), 60);
+        assert_eq!(secs(3), 120);
+        assert_eq!(secs(8), 3600);
+        assert_eq!(secs(60), 3600);
+    }
+
+    #[test]
+    fn jitter_spreads_jobs_by_at_most_a_fifth() {
+        let delays: std::collections::BTreeSet<_> = (0..50)
+            .map(|i| backoff(2, &format!("01JOB{i}")).as_millis())
+            .collect();
+        assert!(delays.len() > 10, "different jobs get different delays");
+        assert!(delays.iter().all(|&d| (60_000..=72_000).contains(&d)));
+        assert_eq!(backoff(2, "01JOB7"), backoff(2, "01JOB7"));
+    }
 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::Notification;
 use crate::{
-    auth::session::CurrentUser,
     error::{ok, ApiOk, AppError, AppResult, Empty},
+    identity::CurrentUser,
     state::AppState,
 };
 

@@ -12,9 +12,10 @@ use uuid::Uuid;
 use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
 use crate::{
     api::ApiJson,
-    auth::session::CurrentUser,
-    error::{created, ok, ApiOk, AppError, AppResult, Empty, FieldErrors},
+    error::{created, ok, ApiOk, AppError, AppResult, Empty},
+    identity::CurrentUser,
     state::AppState,
+    validate::Validator,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -177,50 +178,39 @@ pub struct ListParams {
 impl ListParams {
     /// Parses the query; unknown values are field errors, empty ones mean "any".
     pub fn parse(&self) -> AppResult<ListQuery> {
-        let mut errors = FieldErrors::new();
-        let mut err = |field: &str, message: &str| {
-            errors
-                .entry(field.to_string())
-                .or_default()
-                .push(message.to_string());
-        };
-        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let mut v = Validator::default();
+        let given = |value: &Option<String>| value.clone().filter(|s| !s.trim().is_empty());
         let priority = given(&self.priority)
-            .and_then(|p| Priority::parse(&p).map_err(|m| err("priority", &m)).ok());
-        let status =
-            given(&self.status).and_then(|s| Status::parse(&s).map_err(|m| err("status", &m)).ok());
+            .and_then(|p| Priority::parse(&p).map_err(|m| v.error("priority", m)).ok());
+        let status = given(&self.status)
+            .and_then(|s| Status::parse(&s).map_err(|m| v.error("status", m)).ok());
         let due = given(&self.due).and_then(|d| {
             let parsed = Due::parse(&d);
             if parsed.is_none() {
-                err("due", "Choose overdue, today or week");
+                v.error("due", "Choose overdue, today or week");
             }
             parsed
         });
         let sort = match given(&self.sort) {
             None => Sort::default(),
             Some(s) => Sort::parse(&s).unwrap_or_else(|| {
-                err("sort", "Sort by dueDate, -createdAt or priority");
+                v.error("sort", "Sort by dueDate, -createdAt or priority");
                 Sort::default()
             }),
         };
-        let mut number = |field: &str, v: &Option<String>| -> Option<i64> {
-            let raw = given(v)?;
+        let mut number = |field: &str, value: &Option<String>| -> Option<i64> {
+            let raw = given(value)?;
             match raw.trim().parse::<i64>() {
                 Ok(n) if n >= 1 => Some(n),
                 _ => {
-                    err(field, "Use a whole number from 1");
+                    v.error(field, "Use a whole number from 1");
                     None
                 }
             }
         };
         let page = number("page", &self.page);
         let limit = number("limit", &self.limit);
-        if !errors.is_empty() {
-            return Err(AppError::Validation {
-                message: "Please correct the query".into(),
-                fields: errors,
-            });
-        }
+        v.finish_with("Please correct the query")?;
         Ok(ListQuery {
             q: given(&self.q),
             category: given(&self.category).map(|c| c.trim().to_string()),

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::error::{AppError, FieldErrors};
+use crate::{error::AppError, validate::Validator};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5000;
@@ -283,74 +283,67 @@ impl TaskInput {
     /// Parses every field present; all problems at once, by field name as the API spells it.
     /// On creation the title is required.
     pub fn parse(&self, zone: Tz, creating: bool) -> Result<TaskChanges, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut field = |name: &str, result: Result<(), String>| {
-            if let Err(message) = result {
-                errors.entry(name.to_string()).or_default().push(message);
-            }
-        };
+        let mut v = Validator::default();
         let mut changes = TaskChanges::default();
         match &self.title {
-            Some(t) => field("title", parse_title(t).map(|t| changes.title = Some(t))),
-            None if creating => field("title", Err("Give the task a title".into())),
+            Some(t) => {
+                v.check("title", parse_title(t).map(|t| changes.title = Some(t)));
+            }
+            None if creating => {
+                v.error("title", "Give the task a title");
+            }
             None => {}
         }
         if let Some(d) = &self.description {
-            field(
+            v.check(
                 "description",
                 parse_description(d.as_deref().unwrap_or_default())
                     .map(|d| changes.description = Some(d)),
             );
         }
         if let Some(l) = &self.link {
-            field(
+            v.check(
                 "link",
                 parse_link(l.as_deref().unwrap_or_default()).map(|l| changes.link = Some(l)),
             );
         }
         if let Some(c) = &self.category {
-            field(
+            v.check(
                 "category",
                 parse_category(c.as_deref().unwrap_or_default())
                     .map(|c| changes.category = Some(c)),
             );
         }
         if let Some(p) = &self.priority {
-            field(
+            v.check(
                 "priority",
                 Priority::parse(p).map(|p| changes.priority = Some(p)),
             );
         }
         if let Some(s) = &self.status {
-            field("status", Status::parse(s).map(|s| changes.status = Some(s)));
+            v.check("status", Status::parse(s).map(|s| changes.status = Some(s)));
         }
         if let Some(d) = &self.due_date {
-            field(
+            v.check(
                 "dueDate",
                 parse_due(d.as_deref().unwrap_or_default(), zone).map(|d| changes.due_at = Some(d)),
             );
         }
         changes.spaced_revision = self.spaced_revision;
         if let Some(r) = self.desired_retention {
-            field(
+            v.check(
                 "desiredRetention",
                 parse_retention(r).map(|r| changes.desired_retention = Some(r)),
             );
         }
         if let Some(k) = &self.know_by {
-            field(
+            v.check(
                 "knowBy",
                 parse_know_by(k.as_deref().unwrap_or_default()).map(|k| changes.know_by = Some(k)),
             );
         }
-        if errors.is_empty() {
-            Ok(changes)
-        } else {
-            Err(AppError::Validation {
-                message: "Please correct the highlighted fields".into(),
-                fields: errors,
-            })
-        }
+        v.finish_with("Please correct the highlighted fields")?;
+        Ok(changes)
     }
 }
 

@@ -181,8 +181,8 @@ pub async fn run_email_jobs(app: &TestApp) -> usize {
     .unwrap();
     let mut sent = 0;
     for (id, bytes) in rows {
-        let job: spacedly_server::jobs::SendEmail = serde_json::from_slice(&bytes).unwrap();
-        if spacedly_server::jobs::deliver_email(&app.state, &job)
+        let job: spacedly_server::auth::emails::SendEmail = serde_json::from_slice(&bytes).unwrap();
+        if spacedly_server::auth::emails::deliver(&app.state, job.user_id, &job.email)
             .await
             .unwrap()
         {

@@ -1,4 +1,4 @@
-//! The users table.
+//! The users table: every feature's rows belong to one of these accounts.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,0 +1,109 @@
+//! Who is asking. Every feature reads the signed-in user through here: the session keys that
+//! name the user, the check that a session is still valid, personal access tokens
+//! (`Authorization: Bearer …`), and the `CurrentUser` extractor. How a user signs in is the
+//! accounts feature's business (`auth`); this module only reads what it wrote.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    secrets::sha256_hex,
+    state::AppState,
+    users::{self, User},
+};
+
+/// The session key holding the signed-in user id (also read by the session store).
+pub const USER_ID: &str = "uid";
+/// The session key holding the account's session version when this session signed in; a
+/// version bump (sign out everywhere, password change) ends every older session.
+pub const SESSION_VERSION: &str = "ver";
+/// Personal access tokens start with this, so they are recognisable in configs and by secret
+/// scanners.
+pub const TOKEN_PREFIX: &str = "spd_";
+
+pub(crate) fn store_error(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session store: {e}"))
+}
+
+/// The signed-in user of this session, if the session is still valid. A session whose account
+/// is gone or was signed out everywhere is emptied.
+pub async fn current_user(state: &AppState, session: &Session) -> AppResult<Option<User>> {
+    let Some(id) = session.get::<Uuid>(USER_ID).await.map_err(store_error)? else {
+        return Ok(None);
+    };
+    let version = session
+        .get::<i32>(SESSION_VERSION)
+        .await
+        .map_err(store_error)?;
+    match users::find_by_id(&state.pool, id).await? {
+        Some(user) if Some(user.session_version) == version => Ok(Some(user)),
+        _ => {
+            session.flush().await.map_err(store_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The user a live personal access token belongs to (and notes its use).
+pub async fn token_user(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    secret: &str,
+) -> AppResult<Option<User>> {
+    if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(
+        "WITH t AS (
+             UPDATE api_tokens SET last_used_at = $2
+             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
+             RETURNING user_id
+         )
+         SELECT users.* FROM users JOIN t ON users.id = t.user_id",
+    )
+    .bind(sha256_hex(secret))
+    .bind(now)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Extractor: the signed-in user, or 401. A request that carries a bearer token is
+/// authenticated by that token alone, never by a cookie riding along (the origin check does not
+/// apply to token requests).
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let secret = value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(AppError::Unauthorized)?;
+            return token_user(&state.pool, state.now(), secret)
+                .await?
+                .map(CurrentUser)
+                .ok_or(AppError::Unauthorized);
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("session layer missing")))?;
+        current_user(state, &session)
+            .await?
+            .map(CurrentUser)
+            .ok_or(AppError::Unauthorized)
+    }
+}

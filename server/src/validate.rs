@@ -1,0 +1,164 @@
+//! Input validation shared by every feature: a collector that turns per-field problems into one
+//! 400 answer (field errors in forms and in the API), and the parsed types several features
+//! take as input. Once a value has one of these types, it is valid.
+
+use crate::error::{AppError, FieldErrors};
+
+/// An email address, trimmed and lower-cased so that comparisons ignore case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("Enter your email address".into());
+        }
+        if email.len() > 254 {
+            return Err("That email address is too long".into());
+        }
+        let valid = email.parse::<lettre::Address>().is_ok()
+            && email
+                .rsplit_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if !valid {
+            return Err("Enter a valid email address, like name@example.com".into());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IANA time zone name, such as Europe/Paris.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZone(String);
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        raw.parse::<chrono_tz::Tz>()
+            .map(|tz| Self(tz.name().to_string()))
+            .map_err(|_| "Choose a time zone from the list".to_string())
+    }
+
+    pub fn utc() -> Self {
+        Self("UTC".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Collects field errors while parsing a form, then fails with all of them at once.
+#[derive(Default)]
+pub struct Validator {
+    fields: FieldErrors,
+}
+
+impl Validator {
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.fields
+                    .entry(field.to_string())
+                    .or_default()
+                    .push(message);
+                None
+            }
+        }
+    }
+
+    /// Records a problem found outside `check` (a rule across several fields).
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.fields
+            .entry(field.to_string())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Fails with every field error; the message is the first of them.
+    pub fn finish(self) -> Result<(), AppError> {
+        let first = self.fields.values().flatten().next().cloned();
+        self.finish_with(first.unwrap_or_else(|| "Check the highlighted fields".into()))
+    }
+
+    /// Fails with every field error under a message of the caller's.
+    pub fn finish_with(self, message: impl Into<String>) -> Result<(), AppError> {
+        if self.fields.is_empty() {
+            return Ok(());
+        }
+        Err(AppError::Validation {
+            message: message.into(),
+            fields: self.fields,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn long_emails_are_fine() {
+        let long = format!("{}@example.com", "a".repeat(60));
+        assert!(Email::parse(&long).is_ok());
+    }
+
+    #[test]
+    fn invalid_emails_are_refused() {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_zones_come_from_the_iana_list() {
+        assert_eq!(
+            TimeZone::parse("Europe/Paris").unwrap().as_str(),
+            "Europe/Paris"
+        );
+        assert!(TimeZone::parse("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn the_validator_collects_every_field_error() {
+        let mut v = Validator::default();
+        assert_eq!(v.check("a", Ok::<_, String>(1)), Some(1));
+        assert_eq!(v.check::<()>("b", Err("bad b".into())), None);
+        v.error("c", "bad c");
+        assert!(!v.is_valid());
+        match v.finish_with("Fix these") {
+            Err(AppError::Validation { message, fields }) => {
+                assert_eq!(message, "Fix these");
+                assert_eq!(fields.len(), 2);
+                assert_eq!(fields["b"], vec!["bad b".to_string()]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        assert!(Validator::default().finish().is_ok());
+    }
+}

@@ -90,6 +90,45 @@ async fn creating_a_token_needs_a_recent_sign_in_or_the_password(pool: PgPool) {
 
 // Item 2: tokens end with the account.
 #[sqlx::test(migrations = false)]
+async fn parallel_token_creations_stop_at_the_limit(pool: PgPool) {
+    let app = common::spawn_app(pool).await;
+    let mut ada = Client::new(&app);
+    register(&mut ada, "ada@example.com").await;
+    sign_in(&mut ada, "ada@example.com").await;
+    let cookie = ada.cookie.clone();
+    let limit = spacedly_server::auth::api_tokens::MAX_TOKENS as usize;
+    let statuses = futures::future::join_all((0..limit + 10).map(|i| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let mut client = Client::new(app);
+            client.cookie = cookie;
+            client
+                .post(
+                    "/api/tokens",
+                    serde_json::json!({ "name": format!("token {i}") }),
+                )
+                .await
+                .0
+        }
+    }))
+    .await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, refused), (limit, 10), "{statuses:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, limit);
+}
+
+#[sqlx::test(migrations = false)]
 async fn deleting_the_account_ends_its_tokens(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut web = Client::new(&app);

@@ -127,29 +127,14 @@ impl Filters {
         if page > 1 {
             pairs.push(("page", page.to_string()));
         }
-        let query: Vec<String> = pairs
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", encode_component(&v)))
-            .collect();
-        if query.is_empty() {
-            "/tasks".into()
-        } else {
-            format!("/tasks?{}", query.join("&"))
+        if pairs.is_empty() {
+            return "/tasks".into();
         }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("/tasks?{query}")
     }
-}
-
-/// Percent-encodes a query value (unreserved characters stay).
-pub fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(feature = "ssr")]
@@ -554,4 +539,24 @@ pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Filters;
+
+    #[test]
+    fn page_links_keep_the_filters_encoded() {
+        let filters = Filters {
+            q: "a b&c=d".into(),
+            status: "todo".into(),
+            ..Filters::default()
+        };
+        assert_eq!(
+            filters.href_for_page(2),
+            "/tasks?q=a+b%26c%3Dd&status=todo&page=2"
+        );
+        assert_eq!(filters.href_for_page(1), "/tasks?q=a+b%26c%3Dd&status=todo");
+        assert_eq!(Filters::default().href_for_page(1), "/tasks");
+    }
 }

@@ -62,13 +62,13 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
-/// Bytes the user's files take now.
-pub async fn used_bytes(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
+/// Bytes the user's files take now (on the pool, or inside a transaction).
+pub async fn used_bytes<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> AppResult<i64> {
     Ok(sqlx::query_scalar::<_, i64>(
         "SELECT coalesce(sum(size), 0)::bigint FROM attachments WHERE user_id = $1",
     )
     .bind(user_id)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?)
 }
 
@@ -217,41 +217,50 @@ async fn record(
         .bind(user_id.to_string())
         .execute(&mut *tx)
         .await?;
-    let used = sqlx::query_scalar::<_, i64>(
-        "SELECT coalesce(sum(size), 0)::bigint FROM attachments WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await? as u64;
+    let used = used_bytes(&mut *tx, user_id).await? as u64;
     let adding: u64 = stored.iter().map(|(_, p)| p.bytes.len() as u64).sum();
     if used + adding > quota {
         return Err(quota_error(quota));
     }
-    let now = state.now();
-    let mut rows = Vec::with_capacity(stored.len());
-    for (key, p) in stored {
-        let row = sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO attachments (user_id, task_id, original_name, content_type, size,
-                                      original_size, storage_key, width, height, created_at)
-             SELECT $1, t.id, $3, $4, $5, $6, $7, $8, $9, $10
-               FROM tasks t WHERE t.id = $2 AND t.user_id = $1
-             RETURNING {COLUMNS}"
-        )))
-        .bind(user_id)
-        .bind(task_id)
-        .bind(&p.name)
-        .bind(p.content_type)
-        .bind(p.bytes.len() as i64)
-        .bind(p.original_size)
-        .bind(key.as_str())
-        .bind(p.width)
-        .bind(p.height)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
+    // One statement for every file of the request; nothing if the task was deleted meanwhile.
+    let column =
+        |f: fn(&(StorageKey, Prepared)) -> String| stored.iter().map(f).collect::<Vec<_>>();
+    let names = column(|(_, p)| p.name.clone());
+    let types = column(|(_, p)| p.content_type.to_string());
+    let keys = column(|(k, _)| k.as_str().to_string());
+    let sizes: Vec<i64> = stored.iter().map(|(_, p)| p.bytes.len() as i64).collect();
+    let original_sizes: Vec<i64> = stored.iter().map(|(_, p)| p.original_size).collect();
+    let widths: Vec<Option<i32>> = stored.iter().map(|(_, p)| p.width).collect();
+    let heights: Vec<Option<i32>> = stored.iter().map(|(_, p)| p.height).collect();
+    let rows = sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO attachments (user_id, task_id, original_name, content_type, size,
+                                  original_size, storage_key, width, height, created_at)
+         SELECT $1, t.id, f.name, f.content_type, f.size, f.original_size, f.storage_key,
+                f.width, f.height, $10
+           FROM tasks t,
+                unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+                       $8::int[], $9::int[])
+                  WITH ORDINALITY AS f(name, content_type, size, original_size, storage_key,
+                                       width, height, n)
+          WHERE t.id = $2 AND t.user_id = $1
+          ORDER BY f.n
+         RETURNING {COLUMNS}"
+    )))
+    .bind(user_id)
+    .bind(task_id)
+    .bind(&names)
+    .bind(&types)
+    .bind(&sizes)
+    .bind(&original_sizes)
+    .bind(&keys)
+    .bind(&widths)
+    .bind(&heights)
+    .bind(state.now())
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.len() != stored.len() {
         // The task was deleted meanwhile.
-        .ok_or(AppError::NotFound)?;
-        rows.push(row);
+        return Err(AppError::NotFound);
     }
     tx.commit().await?;
     Ok(rows)

@@ -65,9 +65,16 @@ pub async fn create(
     );
     v.finish()?;
     super::require_recent_auth(state, user, proof).await?;
+    // One creation per user at a time past this point, so parallel requests cannot pass the
+    // limit together.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))")
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE user_id = $1")
         .bind(user.id)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
     if count >= MAX_TOKENS {
         return Err(AppError::Conflict(format!(
@@ -86,8 +93,9 @@ pub async fn create(
     .bind(&secret[..PREFIX.len() + 6])
     .bind(expires_in_days.map(|d| d as f64))
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(CreatedToken { token, secret })
 }
 

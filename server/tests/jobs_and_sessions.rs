@@ -170,6 +170,14 @@ fn password_changed(app: &common::TestApp, user_id: uuid::Uuid) -> SendEmail {
 
 /// The ids a worker of `queue` would take now (and takes: they become Queued).
 async fn due_now(pool: &PgPool, queue: &str) -> Vec<String> {
+    sqlx::query(
+        "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
+         VALUES ('probe', $1, 'PostgresStorage', '', now()) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(queue)
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query_scalar("SELECT id FROM apalis.get_jobs('probe', $1, 10)")
         .bind(queue)
         .fetch_all(pool)

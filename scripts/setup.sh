@@ -73,6 +73,13 @@ if $need_test; then
     python3 -m venv .tools/venv
     .tools/venv/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
   fi
+  if [ ! -x .tools/s3/bin/moto_server ]; then
+    log "installing the S3-compatible test server (PyPI moto) into .tools/s3"
+    mkdir -p .tools
+    python3 -m venv .tools/s3
+    .tools/s3/bin/pip install --quiet --disable-pip-version-check \
+      'moto[s3]==5.1.22' 'flask==3.1.3' 'flask-cors==6.0.5'
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "installing the end-to-end test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

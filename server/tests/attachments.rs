@@ -253,3 +253,148 @@ async fn only_the_owner_reaches_a_file_and_deleting_the_task_removes_it(pool: Pg
         "the task's files are gone from storage"
     );
 }
+
+/// An S3-compatible server (PyPI moto, installed by `scripts/setup.sh test`) on a free port,
+/// stopped when dropped.
+struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl S3Server {
+    fn start() -> Self {
+        let binary = std::env::var("SPACEDLY_S3_SERVER").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/s3/bin/moto_server").to_string()
+        });
+        assert!(
+            std::path::Path::new(&binary).exists(),
+            "no S3 test server at {binary}: run `bash scripts/setup.sh test`"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the S3 test server starts");
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Waits until it answers, then creates `bucket` (object_store does not create buckets).
+    fn create_bucket(&self, bucket: &str) {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://").to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut stream = loop {
+            match std::net::TcpStream::connect(&address) {
+                Ok(stream) => break stream,
+                Err(e) if std::time::Instant::now() > deadline => panic!("S3 server: {e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        };
+        let request = format!(
+            "PUT /{bucket} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn objects_in_bucket(app: &TestApp) -> Vec<String> {
+    use futures::TryStreamExt;
+    let mut keys: Vec<String> = app
+        .state
+        .storage
+        .list(None)
+        .map_ok(|o| o.raw_key)
+        .try_collect()
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+#[sqlx::test(migrations = false)]
+async fn with_an_s3_bucket_files_are_stored_served_and_deleted_there(pool: PgPool) {
+    let s3 = S3Server::start();
+    s3.create_bucket("spacedly-files");
+    let endpoint = s3.endpoint.clone();
+    let app = spawn_app_with(pool.clone(), move |config| {
+        config.storage = spacedly_server::attachments::storage::StorageConfig::S3(
+            spacedly_server::attachments::storage::S3Config {
+                bucket: "spacedly-files".into(),
+                region: "us-east-1".into(),
+                endpoint: Some(endpoint),
+                access_key_id: Some("test-key".into()),
+                secret_access_key: Some("test-secret".into()),
+            },
+        );
+    })
+    .await;
+    let (mut ada, task) = user_with_task(&app, "ada@example.com").await;
+    let photo = fixture("photo-800x600-exif-orientation6-gps.jpg");
+    let notes = b"Notes kept in a bucket\n".to_vec();
+    let (status, body) = upload(
+        &app,
+        &ada,
+        &task,
+        &[("photo.jpg", &photo), ("notes.txt", &notes)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let items = body["data"]["attachments"].as_array().unwrap().clone();
+    let keys = objects_in_bucket(&app).await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let user_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    for key in &keys {
+        // Under the owner's prefix, never named after the user's file.
+        assert!(key.starts_with(&format!("u/{user_id}/")), "{key}");
+        assert!(!key.contains("photo") && !key.contains("notes"), "{key}");
+    }
+    // Nothing went to the local folder.
+    assert_eq!(stored_objects(&app).await, 0);
+
+    // The download streams from the bucket.
+    let request = Request::get(items[1]["fileUrl"].as_str().unwrap())
+        .header("cookie", ada.cookie.clone().unwrap())
+        .header("x-forwarded-for", ada.ip)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes.as_ref(), notes.as_slice());
+
+    // Deleting one file, then the task, empties the bucket.
+    let file = items[1]["id"].as_str().unwrap();
+    let (status, _, _) = ada
+        .request("DELETE", &format!("/api/attachments/{file}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(objects_in_bucket(&app).await.len(), 1);
+    let (status, _, _) = ada
+        .request("DELETE", &format!("/api/tasks/{task}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(objects_in_bucket(&app).await.is_empty());
+    assert_eq!(rows(&pool).await, 0);
+}

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 use secrecy::{SecretBox, SecretString};
 
-use crate::attachments::storage::{S3Config, StorageConfig};
+use crate::storage::{S3Config, StorageConfig};
 
 /// Where the program runs. Only `Production` enforces the strict rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,7 @@ pub mod sealed;
 pub mod secrets;
 pub mod sessions;
 pub mod state;
+pub mod storage;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;

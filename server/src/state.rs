@@ -1,4 +1,6 @@
-//! The shared application state handed to every handler and server function.
+//! The shared application state handed to every handler and server function. It is the
+//! composition root, with `api`, `workers` and `maintenance`: the one place (with those) that
+//! names the features' long-lived parts (the Google client, the live notification hub).
 
 use std::sync::Arc;
 
@@ -16,8 +18,8 @@ pub struct AppState {
     pub google: Option<Arc<crate::auth::google::Google>>,
     /// Live notification updates of this instance (one LISTEN connection, many streams).
     pub live: crate::notifications::live::Hub,
-    /// Where attachment bytes are kept (a local folder or an S3 bucket).
-    pub storage: crate::attachments::Storage,
+    /// Where stored files are kept (a local folder or an S3 bucket).
+    pub storage: crate::storage::Storage,
     /// "Now" for every time-dependent rule (settable in tests, see `clock`).
     pub clock: Clock,
 }
@@ -25,7 +27,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(&config)?;
-        let storage = crate::attachments::Storage::from_config(&config.storage)?;
+        let storage = crate::storage::Storage::from_config(&config.storage)?;
         let google = match &config.google {
             Some(oidc) => Some(Arc::new(crate::auth::google::Google::new(oidc)?)),
             None => None,

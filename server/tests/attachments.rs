@@ -336,15 +336,14 @@ async fn with_an_s3_bucket_files_are_stored_served_and_deleted_there(pool: PgPoo
     s3.create_bucket("spacedly-files");
     let endpoint = s3.endpoint.clone();
     let app = spawn_app_with(pool.clone(), move |config| {
-        config.storage = spacedly_server::attachments::storage::StorageConfig::S3(
-            spacedly_server::attachments::storage::S3Config {
+        config.storage =
+            spacedly_server::storage::StorageConfig::S3(spacedly_server::storage::S3Config {
                 bucket: "spacedly-files".into(),
                 region: "us-east-1".into(),
                 endpoint: Some(endpoint),
                 access_key_id: Some("test-key".into()),
                 secret_access_key: Some("test-secret".into()),
-            },
-        );
+            });
     })
     .await;
     let (mut ada, task) = user_with_task(&app, "ada@example.com").await;

@@ -88,7 +88,7 @@ async fn creating_a_token_needs_a_recent_sign_in_or_the_password(pool: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-// Item 2: tokens end with the account.
+// Tokens: parallel creations cannot pass the per-user limit together.
 #[sqlx::test(migrations = false)]
 async fn parallel_token_creations_stop_at_the_limit(pool: PgPool) {
     let app = common::spawn_app(pool).await;
@@ -128,6 +128,7 @@ async fn parallel_token_creations_stop_at_the_limit(pool: PgPool) {
     assert_eq!(stored as usize, limit);
 }
 
+// Item 2: tokens end with the account.
 #[sqlx::test(migrations = false)]
 async fn deleting_the_account_ends_its_tokens(pool: PgPool) {
     let app = spawn_app(pool).await;

@@ -1,5 +1,5 @@
 //! File attachments, the UI-free core: what a file is ([`kind`]), how images are made safe
-//! and small ([`image`]), and where the bytes are kept ([`storage`]).
+//! and small ([`image`]), and where the bytes are kept (`crate::storage`).
 //!
 //! The upload flow the API and the pages share:
 //! 1. refuse more than [`MAX_FILES_PER_REQUEST`] files, any file above [`MAX_FILE_SIZE`], or a
@@ -12,7 +12,9 @@ pub mod api;
 pub mod image;
 pub mod kind;
 pub mod service;
-pub mod storage;
+
+/// Where the bytes live: shared object storage (`crate::storage`).
+pub use crate::storage;
 
 pub use self::image::{bench_optimize, optimize, ImageError, OptimizedImage};
 pub use kind::{detect, FileKind, KindError};

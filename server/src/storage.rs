@@ -1,5 +1,5 @@
-//! Where attachment bytes live: a local folder (default `<DATA_DIR>/uploads`) or an
-//! S3-compatible bucket, both through `object_store`.
+//! Object storage shared by every feature that keeps files (attachments today): a local folder
+//! (default `<DATA_DIR>/uploads`) or an S3-compatible bucket, both through `object_store`.
 //!
 //! Keys are `u/<user-uuid>/<random-uuid>`: they never carry the user's file name (no path
 //! tricks, no personal data in bucket listings) and the per-user prefix lets the orphan sweep

@@ -315,3 +315,19 @@ async fn body_limits_are_per_route(pool: PgPool) {
         assert_eq!(text(response).await, (2 * 1024 * 1024).to_string());
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn dynamic_responses_are_gzipped_never_brotli(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let request = |accept: &'static str| {
+        Request::get("/api/openapi.json")
+            .header(header::ACCEPT_ENCODING, accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = app.send(request("br, gzip")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let response = app.send(request("br")).await;
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+}

@@ -300,10 +300,16 @@ pub fn layers(router: Router, state: AppState) -> Router {
                 security::security_headers,
             ))
             .layer(middleware::from_fn(api_error_envelope))
-            // Quality 4, not the codecs' defaults: brotli's default is 11, which spends ~50x the
-            // CPU (and tens of MiB per response) on dynamic pages and JSON for a few % of size.
-            // Static assets are compressed once at build time at the highest quality.
-            .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+            // Dynamic responses: gzip at level 4. Brotli is left to the static assets, which are
+            // compressed once at build time at its highest quality: a streaming brotli encoder
+            // allocates and clears a window of several MiB per response (measured: 445 MiB of
+            // RSS and a third of the CPU for GET /api/tasks at 32 connections), for ~10 % less
+            // than gzip on pages and JSON.
+            .layer(
+                CompressionLayer::new()
+                    .no_br()
+                    .quality(CompressionLevel::Precise(4)),
+            )
             .layer(middleware::from_fn_with_state(
                 state.clone(),
                 attach_client_ip,

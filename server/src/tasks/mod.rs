@@ -134,21 +134,22 @@ pub async fn create(
 }
 
 /// One of the user's tasks, or 404.
-pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Task> {
+pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid, id: Uuid) -> AppResult<Task> {
     sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2"
     )))
     .bind(id)
     .bind(user_id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?
     .ok_or(AppError::NotFound)
 }
 
 /// One task with its attachments and reminders.
 pub async fn details(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<TaskDetails> {
-    let task = get(pool, user_id, id).await?;
-    let mut list = with_relations(pool, user_id, vec![task]).await?;
+    let mut conn = pool.acquire().await?;
+    let task = get(&mut *conn, user_id, id).await?;
+    let mut list = with_relations(&mut conn, user_id, vec![task]).await?;
     list.pop().ok_or(AppError::NotFound)
 }
 
@@ -409,6 +410,9 @@ pub async fn list(
     let limit = query.limit.map(|l| l.clamp(1, MAX_PAGE_SIZE));
     let page = query.page.unwrap_or(1).max(1);
     let offset = limit.map_or(0, |l| (page - 1).saturating_mul(l));
+    // One connection for the whole list: under load, a request that started is not queued
+    // again for each of its statements.
+    let mut conn = pool.acquire().await?;
     let rows = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, count(*) OVER () AS total
            FROM tasks
@@ -434,17 +438,17 @@ pub async fn list(
     .bind(query.due != Some(Due::Overdue))
     .bind(limit)
     .bind(offset)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let total = match rows.first() {
         Some(row) => row.total,
         // Past the last page the window is empty: count separately only then.
-        None if page > 1 => count(pool, user_id).await?,
+        None if page > 1 => count(&mut *conn, user_id).await?,
         None => 0,
     };
     let tasks = rows.into_iter().map(|r| r.task).collect();
     Ok(TaskList {
-        tasks: with_relations(pool, user_id, tasks).await?,
+        tasks: with_relations(&mut conn, user_id, tasks).await?,
         total,
         page,
         limit,
@@ -452,11 +456,11 @@ pub async fn list(
 }
 
 /// How many tasks the user has.
-pub async fn count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
+pub async fn count<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> AppResult<i64> {
     Ok(
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE user_id = $1")
             .bind(user_id)
-            .fetch_one(pool)
+            .fetch_one(db)
             .await?,
     )
 }
@@ -470,7 +474,7 @@ struct TaskRow {
 
 /// Attaches attachments and reminders to tasks with one statement each.
 async fn with_relations(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     tasks: Vec<Task>,
 ) -> AppResult<Vec<TaskDetails>> {
@@ -486,7 +490,7 @@ async fn with_relations(
     )
     .bind(user_id)
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let reminders = sqlx::query_as::<_, ReminderSummary>(
         "SELECT id, task_id, kind, channel, scheduled_at, message, status
@@ -495,7 +499,7 @@ async fn with_relations(
     )
     .bind(user_id)
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut by_task: HashMap<Uuid, (Vec<AttachmentSummary>, Vec<ReminderSummary>)> =
         HashMap::with_capacity(tasks.len());

@@ -55,6 +55,10 @@ echo "[bench] / (landing page)"
 IFS='|' read -r l_rps l_p50 l_p99 l_rss l_err <<<"$(load /)"
 peak_rss=$(( h_rss > l_rss ? h_rss : l_rss ))
 
+# --- Tasks: 200 seeded tasks through the API, the page, and pgbench as the ceiling ---
+# Before the sign-in load, so its RSS figure is the task list's, not argon2's leftovers.
+source scripts/bench-tasks.sh
+
 # --- Sign-in: one user, the real argon2id verification on every request ---
 curl -fsS -o /dev/null -H 'Content-Type: application/json' \
   -d '{"name":"Bench User","email":"bench@example.com","password":"benchmark passphrase 42"}' \
@@ -82,8 +86,6 @@ mixed_rps=$(awk '/Requests\/sec/ {print $2}' /tmp/spacedly-wrk-mixed.txt)
 mixed_p50=$(awk '$1 == "50%" {print $2}' /tmp/spacedly-wrk-mixed.txt)
 mixed_p99=$(awk '$1 == "99%" {print $2}' /tmp/spacedly-wrk-mixed.txt)
 
-# --- Tasks: 200 seeded tasks through the API, the page, and pgbench as the ceiling ---
-source scripts/bench-tasks.sh
 
 size_row() {
   local f=$1 raw gz br

@@ -19,6 +19,9 @@ pub async fn connect(
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
+        // No ping before each use: a round trip per acquire costs more than the rare broken
+        // connection, which fails its first statement and is then dropped by the pool.
+        .test_before_acquire(false)
         .connect(database_url.expose_secret())
         .await
         .context("connecting to PostgreSQL (is DATABASE_URL right and the server running?)")

@@ -57,11 +57,18 @@ pub async fn token_user(
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
         return Ok(None);
     }
+    // "Last used" is kept to the minute: writing it on every request would make each API call a
+    // write that waits for the WAL flush, and would queue all of a token's parallel requests
+    // behind one row lock. Within the minute the statement only reads.
     Ok(sqlx::query_as(
         "WITH t AS (
-             UPDATE api_tokens SET last_used_at = $2
+             SELECT id, user_id, last_used_at FROM api_tokens
              WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
-             RETURNING user_id
+         ), touched AS (
+             UPDATE api_tokens SET last_used_at = $2
+             FROM t
+             WHERE api_tokens.id = t.id
+               AND (t.last_used_at IS NULL OR t.last_used_at <= $2 - interval '1 minute')
          )
          SELECT users.* FROM users JOIN t ON users.id = t.user_id",
     )

@@ -610,6 +610,40 @@ async fn personal_access_tokens_authenticate_the_api_until_revoked(pool: PgPool)
     assert_eq!(script.get("/api/user/me").await.0, StatusCode::UNAUTHORIZED);
 }
 
+// "Last used" moves at most once a minute, so a script's parallel calls are reads, not writes
+// queued behind one row lock.
+#[sqlx::test(migrations = false)]
+async fn a_token_is_marked_used_at_most_once_a_minute(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut web = Client::new(&app);
+    register(&mut web, "ada@example.com").await;
+    sign_in(&mut web, "ada@example.com").await;
+    let (_, _, body) = web.post("/api/tokens", json!({"name": "sync"})).await;
+    let mut script = Client::new(&app);
+    script.bearer = Some(body["data"]["secret"].as_str().unwrap().to_string());
+    let mark = || async {
+        sqlx::query_as::<_, (Option<chrono::DateTime<chrono::Utc>>, String)>(
+            "SELECT last_used_at, xmin::text FROM api_tokens",
+        )
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(mark().await.0, None, "never used yet");
+
+    assert_eq!(script.get("/api/user/me").await.0, StatusCode::OK);
+    let first = mark().await;
+    let micros = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_micros());
+    assert_eq!(micros(first.0), micros(Some(app.state.now())));
+    app.state.clock.advance(chrono::Duration::seconds(59));
+    assert_eq!(script.get("/api/user/me").await.0, StatusCode::OK);
+    assert_eq!(mark().await, first, "the row was not written again");
+
+    app.state.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(script.get("/api/user/me").await.0, StatusCode::OK);
+    assert_eq!(micros(mark().await.0), micros(Some(app.state.now())));
+}
+
 #[sqlx::test(migrations = false)]
 async fn a_bearer_header_never_falls_back_to_the_cookie(pool: PgPool) {
     let app = spawn_app(pool).await;

@@ -17,7 +17,9 @@ pub async fn connect(
     use secrecy::ExposeSecret;
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .min_connections(1)
+        // The half that requests may use (see `http::admission`) stays open: under a burst,
+        // opening connections on a busy machine took seconds and timed requests out.
+        .min_connections((max_connections / 2).max(1))
         .acquire_timeout(Duration::from_secs(5))
         // No ping before each use: a round trip per acquire costs more than the rare broken
         // connection, which fails its first statement and is then dropped by the pool.

@@ -1,6 +1,7 @@
 //! The HTTP stack shared by the JSON API and the Leptos pages: routes that are not pages
 //! (/api, /health, /metrics) and the middleware around everything.
 
+pub mod admission;
 pub mod body_limit;
 pub mod client_ip;
 pub mod flash;
@@ -273,6 +274,10 @@ pub fn layers(router: Router, state: AppState) -> Router {
         .route_layer(middleware::from_fn(note_route))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
+            admission::gate(config.database_max_connections),
+            admission::admit,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.clone(),
             security::require_same_origin,
         ))
@@ -300,15 +305,16 @@ pub fn layers(router: Router, state: AppState) -> Router {
                 security::security_headers,
             ))
             .layer(middleware::from_fn(api_error_envelope))
-            // Dynamic responses: gzip at level 4. Brotli is left to the static assets, which are
-            // compressed once at build time at its highest quality: a streaming brotli encoder
-            // allocates and clears a window of several MiB per response (measured: 445 MiB of
-            // RSS and a third of the CPU for GET /api/tasks at 32 connections), for ~10 % less
-            // than gzip on pages and JSON.
+            // Dynamic responses: gzip at its fastest level (zlib-rs, see server/Cargo.toml).
+            // Level 4 took a quarter of the server's CPU on GET /api/tasks (318 KB of JSON) at
+            // 32 connections. Brotli is left to the static assets, which are compressed once at
+            // build time at its highest quality: a streaming brotli encoder allocates and clears
+            // a window of several MiB per response (measured: 445 MiB of RSS and a third of the
+            // CPU for GET /api/tasks), for ~10 % less than gzip on pages and JSON.
             .layer(
                 CompressionLayer::new()
                     .no_br()
-                    .quality(CompressionLevel::Precise(4)),
+                    .quality(CompressionLevel::Fastest),
             )
             .layer(middleware::from_fn_with_state(
                 state.clone(),

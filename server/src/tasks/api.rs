@@ -48,7 +48,7 @@ pub struct RemindersData {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskJson {
-    pub id: String,
+    pub id: Uuid,
     pub title: String,
     pub description: String,
     pub link: String,
@@ -73,7 +73,7 @@ pub struct TaskJson {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentJson {
-    pub id: String,
+    pub id: Uuid,
     pub file_name: String,
     pub original_name: String,
     pub file_size: i64,
@@ -87,8 +87,8 @@ pub struct AttachmentJson {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReminderJson {
-    pub id: String,
-    pub task_id: String,
+    pub id: Uuid,
+    pub task_id: Uuid,
     pub scheduled_at: DateTime<Utc>,
     pub status: String,
     /// The channel: email, push or both.
@@ -103,7 +103,7 @@ impl From<TaskDetails> for TaskJson {
         let t = d.task;
         let status = t.status().as_str();
         Self {
-            id: t.id.to_string(),
+            id: t.id,
             priority: Priority::from_rank(t.priority).label(),
             status,
             title: t.title,
@@ -121,7 +121,7 @@ impl From<TaskDetails> for TaskJson {
                 .attachments
                 .into_iter()
                 .map(|a| AttachmentJson {
-                    id: a.id.to_string(),
+                    id: a.id,
                     file_name: a.original_name.clone(),
                     file_url: format!("/api/attachments/{}", a.id),
                     original_name: a.original_name,
@@ -140,8 +140,8 @@ impl From<TaskDetails> for TaskJson {
 impl From<super::ReminderSummary> for ReminderJson {
     fn from(r: super::ReminderSummary) -> Self {
         Self {
-            id: r.id.to_string(),
-            task_id: r.task_id.to_string(),
+            id: r.id,
+            task_id: r.task_id,
             scheduled_at: r.scheduled_at,
             status: r.status,
             channel: r.channel,

@@ -1,8 +1,8 @@
 //! Listing 200 tasks with their attachments and reminders takes a fixed number of statements.
 //!
-//! In its own test binary: it counts sqlx's statement events through a tracing subscriber, and
-//! other tests registering and dropping subscribers on other threads at the same time made the
-//! count unreliable (0 once in a full run).
+//! In its own test binary: it counts sqlx's statement events through a subscriber scoped to this
+//! thread, and other tests' queries on other threads, registering the same tracing callsites at
+//! the same moment, could leave them switched off for it (the count read 0 once in a full run).
 
 mod common;
 

@@ -1,10 +1,22 @@
 //! The connection pool and the migrations. The pool lives in the app state (never a global),
 //! so every test can run against its own database.
 
-use std::time::Duration;
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use anyhow::Context;
-use sqlx::{migrate::Migrator, postgres::PgPoolOptions, PgPool};
+use axum::{extract::FromRequestParts, http::request::Parts};
+use sqlx::{
+    migrate::Migrator,
+    pool::PoolConnection,
+    postgres::{PgPoolOptions, PgRow},
+    PgPool, Postgres, Row,
+};
+
+use crate::{error::AppError, state::AppState};
 
 /// The SQL files in migrations/, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -17,9 +29,10 @@ pub async fn connect(
     use secrecy::ExposeSecret;
     PgPoolOptions::new()
         .max_connections(max_connections)
-        // The half that requests may use (see `http::admission`) stays open: under a burst,
-        // opening connections on a busy machine took seconds and timed requests out.
-        .min_connections((max_connections / 2).max(1))
+        // Every connection stays open: opening one in the middle of a burst, on a busy machine,
+        // took seconds and timed requests out (the first burst after a start saw 503s while the
+        // pool grew from half to full).
+        .min_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         // No ping before each use: a round trip per acquire costs more than the rare broken
         // connection, which fails its first statement and is then dropped by the pool.
@@ -48,4 +61,55 @@ pub async fn is_healthy(pool: &PgPool) -> bool {
         .await,
         Ok(Ok(1))
     )
+}
+
+/// A connection an extractor already took for this request (the bearer token's lookup), left
+/// for the handler's [`Db`]. If no handler takes it, it goes back to the pool when the request's
+/// parts are dropped, at the end of extraction.
+#[derive(Clone)]
+struct Held(Arc<Mutex<Option<PoolConnection<Postgres>>>>);
+
+/// Leaves `conn` for this request's [`Db`] extractor.
+pub fn hold(parts: &mut Parts, conn: PoolConnection<Postgres>) {
+    parts
+        .extensions
+        .insert(Held(Arc::new(Mutex::new(Some(conn)))));
+}
+
+/// Extractor: one pooled connection for the handler, the one an earlier extractor held if there
+/// is one. A request then waits for the pool once, not once per step: under load each wait is a
+/// place to queue, and each connection released is a round trip (sqlx checks it on release).
+pub struct Db(pub PoolConnection<Postgres>);
+
+impl FromRequestParts<AppState> for Db {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let held = parts
+            .extensions
+            .remove::<Held>()
+            .and_then(|held| held.0.lock().ok()?.take());
+        match held {
+            Some(conn) => Ok(Db(conn)),
+            None => Ok(Db(state.pool.acquire().await?)),
+        }
+    }
+}
+
+/// A text column whose values come from a short fixed list (a CHECK constraint, the accepted
+/// content types): the list's own string, instead of one allocated per row; anything else is
+/// copied.
+pub fn known_text(
+    row: &PgRow,
+    index: usize,
+    known: &[&'static str],
+) -> sqlx::Result<Cow<'static, str>> {
+    let value: &str = row.try_get(index)?;
+    Ok(match known.iter().find(|k| **k == value) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(value.to_owned()),
+    })
 }

@@ -5,7 +5,7 @@
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -48,13 +48,18 @@ pub async fn current_user(state: &AppState, session: &Session) -> AppResult<Opti
     }
 }
 
+/// Whether `secret` could be one of our tokens at all (checked before the database is asked).
+fn is_token_shaped(secret: &str) -> bool {
+    secret.starts_with(TOKEN_PREFIX) && secret.len() <= 200
+}
+
 /// The user a live personal access token belongs to (and notes its use).
 pub async fn token_user(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     now: DateTime<Utc>,
     secret: &str,
 ) -> AppResult<Option<User>> {
-    if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+    if !is_token_shaped(secret) {
         return Ok(None);
     }
     // "Last used" is kept to the minute: writing it on every request would make each API call a
@@ -74,7 +79,7 @@ pub async fn token_user(
     )
     .bind(sha256_hex(secret))
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?)
 }
 
@@ -100,10 +105,14 @@ impl FromRequestParts<AppState> for CurrentUser {
                 })
                 .map(str::trim)
                 .ok_or(AppError::Unauthorized)?;
-            return token_user(&state.pool, state.now(), secret)
-                .await?
-                .map(CurrentUser)
-                .ok_or(AppError::Unauthorized);
+            if !is_token_shaped(secret) {
+                return Err(AppError::Unauthorized);
+            }
+            // The connection stays with the request for the handler (`db::Db`).
+            let mut conn = state.pool.acquire().await?;
+            let user = token_user(&mut conn, state.now(), secret).await?;
+            crate::db::hold(parts, conn);
+            return user.map(CurrentUser).ok_or(AppError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)
             .await

@@ -204,7 +204,7 @@ mod backend {
                 .map(|a| AttachmentView {
                     id: a.id.to_string(),
                     name: a.original_name.clone(),
-                    content_type: a.content_type.clone(),
+                    content_type: a.content_type.to_string(),
                     size: size(a.size),
                     is_image: a.content_type.starts_with("image/"),
                 })
@@ -214,8 +214,8 @@ mod backend {
                 .iter()
                 .map(|r| ReminderView {
                     at: when(r.scheduled_at, zone),
-                    channel: r.channel.clone(),
-                    status: r.status.clone(),
+                    channel: r.channel.to_string(),
+                    status: r.status.to_string(),
                     message: r.message.clone(),
                 })
                 .collect(),

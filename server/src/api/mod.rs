@@ -1,6 +1,8 @@
 //! The JSON API under /api. Each feature adds its own `router()` here; every answer uses the
 //! envelope of API.md, unknown paths included.
 
+pub mod json;
+
 use std::sync::OnceLock;
 
 use axum::{

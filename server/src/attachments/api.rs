@@ -20,11 +20,15 @@ use super::{
     MAX_FILES_PER_REQUEST, MAX_FILE_SIZE,
 };
 use crate::{
+    api::json::IdPath,
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::flash::Flash,
     identity::CurrentUser,
     state::AppState,
 };
+
+/// Where one stored file is downloaded: this and its id.
+pub const URL_PREFIX: &str = "/api/attachments/";
 
 /// Ten files of 10 MB and the multipart framing around them.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_FILES_PER_REQUEST * (MAX_FILE_SIZE as usize) + 1024 * 1024;
@@ -47,9 +51,11 @@ pub struct AttachmentJson {
     pub file_size: i64,
     pub file_type: String,
     /// Root-relative: `/api/attachments/<id>`.
-    pub file_url: String,
+    #[schema(value_type = String)]
+    pub file_url: IdPath,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub created_at: DateTime<Utc>,
     pub optimization_stats: OptimizationStats,
 }
@@ -157,7 +163,7 @@ fn attachment_json(a: &service::Attachment) -> AttachmentJson {
         original_name: a.original_name.clone(),
         file_size: a.size,
         file_type: a.content_type.clone(),
-        file_url: format!("/api/attachments/{}", a.id),
+        file_url: IdPath::new(URL_PREFIX, a.id),
         width: a.width,
         height: a.height,
         created_at: a.created_at,

@@ -47,7 +47,7 @@ impl FileKind {
     ];
 
     /// The Content-Type we store and serve.
-    pub fn content_type(self) -> &'static str {
+    pub const fn content_type(self) -> &'static str {
         match self {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",

@@ -61,6 +61,7 @@ pub struct NotificationJson {
     pub title: String,
     pub message: String,
     pub is_read: bool,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub created_at: DateTime<Utc>,
     pub related_task_id: Option<String>,
 }

@@ -2,6 +2,8 @@
 //! lists under `data.tasks`, capitalised priorities, strings never null for description and
 //! link, ids as strings, and every task when no paging is asked for).
 
+use std::borrow::Cow;
+
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,8 +13,9 @@ use uuid::Uuid;
 
 use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
 use crate::{
-    api::ApiJson,
-    error::{created, ok, ApiOk, AppError, AppResult, Empty},
+    api::{json::IdPath, ApiJson},
+    db::Db,
+    error::{created, ok, ok_sized, ApiOk, AppError, AppResult, Empty},
     identity::CurrentUser,
     state::AppState,
     validate::Validator,
@@ -59,12 +62,16 @@ pub struct TaskJson {
     /// `todo`, `in-progress` or `completed`.
     #[schema(example = "todo")]
     pub status: &'static str,
+    #[serde(serialize_with = "crate::api::json::utc_opt")]
     pub due_date: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::json::utc_opt")]
     pub completed_at: Option<DateTime<Utc>>,
     pub spaced_revision: bool,
     pub desired_retention: f32,
     pub know_by: Option<chrono::NaiveDate>,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub updated_at: DateTime<Utc>,
     pub attachments: Vec<AttachmentJson>,
     pub reminders: Vec<ReminderJson>,
@@ -77,10 +84,13 @@ pub struct AttachmentJson {
     pub file_name: String,
     pub original_name: String,
     pub file_size: i64,
-    pub file_type: String,
-    pub file_url: String,
+    #[schema(value_type = String)]
+    pub file_type: Cow<'static, str>,
+    #[schema(value_type = String, example = "/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80")]
+    pub file_url: IdPath,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -89,13 +99,33 @@ pub struct AttachmentJson {
 pub struct ReminderJson {
     pub id: Uuid,
     pub task_id: Uuid,
+    #[serde(serialize_with = "crate::api::json::utc")]
     pub scheduled_at: DateTime<Utc>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: Cow<'static, str>,
     /// The channel: email, push or both.
     #[serde(rename = "type")]
-    pub channel: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub channel: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub kind: Cow<'static, str>,
     pub message: String,
+}
+
+impl TaskJson {
+    /// About how many bytes of JSON a task becomes: its texts and the fixed part of each
+    /// object (keys, ids, instants), measured on the original client's shape.
+    fn size_hint(d: &TaskDetails) -> usize {
+        let t = &d.task;
+        let texts = t.title.len() + t.description.len() + t.link.len() + t.category.len();
+        let attachments: usize = d
+            .attachments
+            .iter()
+            .map(|a| 300 + 2 * a.original_name.len() + a.content_type.len())
+            .sum();
+        let reminders: usize = d.reminders.iter().map(|r| 220 + r.message.len()).sum();
+        450 + texts + attachments + reminders
+    }
 }
 
 impl From<TaskDetails> for TaskJson {
@@ -123,7 +153,7 @@ impl From<TaskDetails> for TaskJson {
                 .map(|a| AttachmentJson {
                     id: a.id,
                     file_name: a.original_name.clone(),
-                    file_url: format!("/api/attachments/{}", a.id),
+                    file_url: IdPath::new(crate::attachments::api::URL_PREFIX, a.id),
                     original_name: a.original_name,
                     file_size: a.size,
                     file_type: a.content_type,
@@ -229,13 +259,17 @@ impl ListParams {
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Db(mut conn): Db,
     Query(params): Query<ListParams>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let query = params.parse()?;
     let zone = super::zone_of(&user.timezone);
-    let list = super::list(&state.pool, user.id, zone, &query, state.now()).await?;
+    let list = super::list_on(&mut conn, user.id, zone, &query, state.now()).await?;
+    // Back to the pool before the answer is written.
+    drop(conn);
+    let size_hint = list.tasks.iter().map(TaskJson::size_hint).sum::<usize>() + 128;
     let tasks: Vec<TaskJson> = list.tasks.into_iter().map(TaskJson::from).collect();
-    Ok(ok(
+    Ok(ok_sized(
         "Tasks",
         TaskListData {
             tasks,
@@ -243,6 +277,7 @@ async fn list(
             limit: list.limit,
             total: list.total,
         },
+        size_hint,
     ))
 }
 

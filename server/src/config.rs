@@ -72,6 +72,9 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Bytes of files each user may keep (STORAGE_QUOTA_MB, default 500).
     pub storage_quota_bytes: u64,
+    /// Bytes of upload bodies held in memory at once, all requests together (UPLOAD_MEMORY_MB,
+    /// default 256; never less than one largest upload).
+    pub upload_memory_bytes: u64,
 }
 
 /// An OpenID Connect provider used for "Sign in with Google". Google is the preset; tests point
@@ -293,10 +296,22 @@ impl Config {
                 .saturating_mul(1024 * 1024),
         };
 
+        let upload_memory_bytes = match env.get("UPLOAD_MEMORY_MB") {
+            None => 256 * 1024 * 1024,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|mb| *mb > 0)
+                .context("UPLOAD_MEMORY_MB must be a positive whole number of megabytes")?
+                .saturating_mul(1024 * 1024),
+        };
+
         Ok(Self {
             google,
             storage,
             storage_quota_bytes,
+            upload_memory_bytes,
             app_env,
             bind_addr,
             public_url,
@@ -395,6 +410,7 @@ impl Config {
                 root: data_dir.join("uploads"),
             },
             storage_quota_bytes: 500 * 1024 * 1024,
+            upload_memory_bytes: 256 * 1024 * 1024,
         }
     }
 }

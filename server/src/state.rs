@@ -20,6 +20,8 @@ pub struct AppState {
     pub live: crate::notifications::live::Hub,
     /// Where stored files are kept (a local folder or an S3 bucket).
     pub storage: crate::storage::Storage,
+    /// Room for upload bodies in memory, shared by all requests.
+    pub uploads: crate::attachments::UploadBudget,
     /// "Now" for every time-dependent rule (settable in tests, see `clock`).
     pub clock: Clock,
 }
@@ -32,12 +34,14 @@ impl AppState {
             Some(oidc) => Some(Arc::new(crate::auth::google::Google::new(oidc)?)),
             None => None,
         };
+        let uploads = crate::attachments::UploadBudget::new(config.upload_memory_bytes);
         Ok(Self {
             pool,
             config: Arc::new(config),
             mailer,
             google,
             live: crate::notifications::live::Hub::new(),
+            uploads,
             storage,
             clock: Clock::system(),
         })

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use axum::{
     body::Body,
     http::{Request, StatusCode},
@@ -218,6 +220,43 @@ async fn the_storage_quota_is_enforced_before_processing(pool: PgPool) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["message"].as_str().unwrap().contains("storage"));
     assert_eq!(rows(&pool).await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn upload_bodies_wait_for_room_in_memory_and_give_it_back(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    let budget = &app.state.uploads;
+    let room = budget.available_megabytes();
+    // Someone else's bodies fill the room (one body reserves at most the largest upload).
+    let mut others = Vec::new();
+    while budget.available_megabytes() > 0 {
+        let megabytes = budget.available_megabytes().min(100) as u64;
+        others.push(
+            budget
+                .reserve(Some(megabytes * 1024 * 1024), Duration::from_secs(1))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(budget.available_megabytes(), 0);
+    let files: [(&str, &[u8]); 1] = [("notes.txt", b"notes")];
+    let mut waiting = Box::pin(upload(&app, &ada, &task, &files));
+    // It cannot go on while the room is taken (nothing is read, nothing stored).
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), waiting.as_mut())
+            .await
+            .is_err()
+    );
+    assert_eq!(rows(&pool).await, 0);
+    drop(others);
+    let (status, body) = waiting.await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(budget.available_megabytes(), room);
+    // A refused body gives its room back too.
+    let (status, _) = upload(&app, &ada, &task, &[("empty.txt", &[][..])]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(budget.available_megabytes(), room);
 }
 
 #[sqlx::test(migrations = false)]

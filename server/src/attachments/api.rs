@@ -2,6 +2,8 @@
 //! owner only, delete. A browser form posting here (it accepts HTML) gets a redirect back to
 //! the task's page with the outcome as a flash; scripts get JSON.
 
+use std::time::Duration;
+
 use axum::{
     body::Body,
     extract::{Multipart, Path, State},
@@ -95,6 +97,24 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// Reads the `files` parts, refusing the 11th file or a file past 10 MB as soon as it shows,
 /// before the rest of the body is read.
+/// How long an upload waits for memory while others are read before it is told to retry.
+const UPLOAD_MEMORY_WAIT: Duration = Duration::from_secs(20);
+
+/// Reserves memory for the whole body (`AppState::uploads`), then reads the files; the
+/// reservation is held until the files are stored.
+async fn reserve_and_read(
+    state: &AppState,
+    headers: &HeaderMap,
+    multipart: Multipart,
+) -> AppResult<(Vec<Upload>, super::UploadReservation)> {
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let reservation = state.uploads.reserve(length, UPLOAD_MEMORY_WAIT).await?;
+    Ok((read_files(multipart).await?, reservation))
+}
+
 async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
     let mut files = Vec::new();
     loop {
@@ -194,8 +214,8 @@ async fn upload(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let result = match read_files(multipart).await {
-        Ok(files) => service::upload(&state, user.id, task_id, files).await,
+    let result = match reserve_and_read(&state, &headers, multipart).await {
+        Ok((files, _reservation)) => service::upload(&state, user.id, task_id, files).await,
         Err(e) => Err(e),
     };
     if html {

@@ -136,6 +136,19 @@ impl Vars<'_> {
     fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
         parse_bool(name, self.get(name), default)
     }
+
+    /// A positive whole number of megabytes, in bytes.
+    fn megabytes(&self, name: &str, default_mb: u64) -> anyhow::Result<u64> {
+        let mb = match self.get(name) {
+            None => default_mb,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|mb| *mb > 0)
+                .with_context(|| format!("{name} must be a positive whole number of megabytes"))?,
+        };
+        Ok(mb.saturating_mul(1024 * 1024))
+    }
 }
 
 fn parse_value<T: FromStr>(name: &str, value: Option<String>, default: T) -> anyhow::Result<T>
@@ -285,27 +298,8 @@ impl Config {
         };
 
         let storage = storage_config(&env, &data_dir)?;
-        let storage_quota_bytes = match env.get("STORAGE_QUOTA_MB") {
-            None => 500 * 1024 * 1024,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|mb| *mb > 0)
-                .context("STORAGE_QUOTA_MB must be a positive whole number of megabytes")?
-                .saturating_mul(1024 * 1024),
-        };
-
-        let upload_memory_bytes = match env.get("UPLOAD_MEMORY_MB") {
-            None => 256 * 1024 * 1024,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|mb| *mb > 0)
-                .context("UPLOAD_MEMORY_MB must be a positive whole number of megabytes")?
-                .saturating_mul(1024 * 1024),
-        };
+        let storage_quota_bytes = env.megabytes("STORAGE_QUOTA_MB", 500)?;
+        let upload_memory_bytes = env.megabytes("UPLOAD_MEMORY_MB", 256)?;
 
         Ok(Self {
             google,
@@ -509,6 +503,21 @@ mod tests {
         assert!(config.cookie_secure);
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.public_origin(), "https://spacedly.example");
+    }
+
+    #[test]
+    fn sizes_are_whole_megabytes_with_defaults() {
+        let config = production(&[]).unwrap();
+        assert_eq!(config.storage_quota_bytes, 500 * 1024 * 1024);
+        assert_eq!(config.upload_memory_bytes, 256 * 1024 * 1024);
+        let config =
+            production(&[("STORAGE_QUOTA_MB", "2"), ("UPLOAD_MEMORY_MB", " 512 ")]).unwrap();
+        assert_eq!(config.storage_quota_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.upload_memory_bytes, 512 * 1024 * 1024);
+        for bad in ["0", "-1", "1.5", "lots"] {
+            let err = production(&[("UPLOAD_MEMORY_MB", bad)]).unwrap_err();
+            assert!(err.to_string().contains("UPLOAD_MEMORY_MB"), "{bad}: {err}");
+        }
     }
 
     #[test]

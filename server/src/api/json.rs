@@ -51,9 +51,9 @@ fn format_utc(dt: &DateTime<Utc>, out: &mut [u8; MAX_LEN]) -> Option<usize> {
     at = digits(out, at + 1, second, 2);
     if nanos != 0 {
         out[at] = b'.';
-        at = if nanos % 1_000_000 == 0 {
+        at = if nanos.is_multiple_of(1_000_000) {
             digits(out, at + 1, nanos / 1_000_000, 3)
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             digits(out, at + 1, nanos / 1_000, 6)
         } else {
             digits(out, at + 1, nanos, 9)

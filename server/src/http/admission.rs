@@ -1,13 +1,12 @@
 //! Admission: at most a fixed number of dynamic requests are worked on at once; the others wait
 //! their turn in arrival order (tokio's semaphore is fair) before they touch the database.
 //!
-//! Each request holds at most one pool connection at a time, so the gate keeps the pool's own
-//! queue short. Without it, 32 clients on a 20-connection pool made several requests per run
-//! wait out the pool's 5 s acquire timeout (503) while others were served in 100 ms. It does not
-//! remove that entirely: sqlx 0.9 pings every connection it takes back, in a spawned task, so on
-//! a CPU-saturated machine a returned connection can stay unavailable for a while, and 1 to 3 in
-//! about 2,500 requests at the start of a burst still timed out in quick runs (none in the last
-//! `make bench`). Using one connection per request would be the deeper fix.
+//! Each request holds at most one pool connection at a time (a bearer request keeps the one its
+//! token was read on, `db::Db`), so the gate keeps the pool's own queue short. Without it, 32
+//! clients on a 20-connection pool made several requests per run wait out the pool's 5 s
+//! acquire timeout (503) while others were served in 100 ms. The 503s that remained at the
+//! start of a burst came from the pool opening its second half under load; it now keeps every
+//! connection open (`db::connect`), and the last `make bench` had no failed request.
 //!
 //! Not admitted through the gate: event streams (open for as long as the page is) and static
 //! files (a path whose last segment has an extension), which never use the database.

@@ -92,17 +92,24 @@ pub struct IdPath {
     id: Uuid,
 }
 
+/// The longest prefix an [`IdPath`] takes.
+const MAX_PREFIX: usize = 64;
+
 impl IdPath {
-    /// At most 64 bytes of prefix; longer ones are cut (they are constants in the code).
+    /// `prefix` is a constant of the code, at most 64 bytes.
     pub const fn new(prefix: &'static str, id: Uuid) -> Self {
+        assert!(
+            prefix.len() <= MAX_PREFIX,
+            "an IdPath prefix is at most 64 bytes"
+        );
         Self { prefix, id }
     }
 }
 
 impl Serialize for IdPath {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 64 + uuid::fmt::Hyphenated::LENGTH];
-        let prefix = &self.prefix.as_bytes()[..self.prefix.len().min(64)];
+        let mut buf = [0u8; MAX_PREFIX + uuid::fmt::Hyphenated::LENGTH];
+        let prefix = self.prefix.as_bytes();
         buf[..prefix.len()].copy_from_slice(prefix);
         let id = self
             .id
@@ -110,12 +117,6 @@ impl Serialize for IdPath {
             .encode_lower(&mut buf[prefix.len()..prefix.len() + uuid::fmt::Hyphenated::LENGTH]);
         let len = prefix.len() + id.len();
         serializer.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
-    }
-}
-
-impl std::fmt::Display for IdPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}{}", self.prefix, self.id)
     }
 }
 
@@ -191,10 +192,6 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&path).unwrap(),
             "\"/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80\""
-        );
-        assert_eq!(
-            path.to_string(),
-            "/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80"
         );
     }
 }

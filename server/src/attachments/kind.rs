@@ -46,6 +46,17 @@ impl FileKind {
         Self::Txt,
     ];
 
+    /// Every Content-Type we store, in the order of [`Self::ALL`].
+    pub const CONTENT_TYPES: [&'static str; Self::ALL.len()] = {
+        let mut types = [""; Self::ALL.len()];
+        let mut i = 0;
+        while i < types.len() {
+            types[i] = Self::ALL[i].content_type();
+            i += 1;
+        }
+        types
+    };
+
     /// The Content-Type we store and serve.
     pub const fn content_type(self) -> &'static str {
         match self {

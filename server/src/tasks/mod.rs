@@ -47,13 +47,7 @@ impl Task {
     }
 
     pub fn status(&self) -> Status {
-        // Stored values are canonical (a CHECK constraint); no need to normalise a copy.
-        match self.status.as_str() {
-            "todo" => Status::Todo,
-            "in-progress" => Status::InProgress,
-            "completed" => Status::Completed,
-            other => Status::parse(other).unwrap_or(Status::Todo),
-        }
+        Status::parse(&self.status).unwrap_or(Status::Todo)
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
@@ -123,24 +117,13 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Task {
     }
 }
 
-/// What the attachments table can hold (see `attachments::kind`).
-const CONTENT_TYPES: [&str; FileKind::ALL.len()] = {
-    let mut types = [""; FileKind::ALL.len()];
-    let mut i = 0;
-    while i < types.len() {
-        types[i] = FileKind::ALL[i].content_type();
-        i += 1;
-    }
-    types
-};
-
 impl<'r> sqlx::FromRow<'r, PgRow> for AttachmentSummary {
     fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
         Ok(Self {
             id: row.try_get(0)?,
             task_id: row.try_get(1)?,
             original_name: row.try_get(2)?,
-            content_type: known_text(row, 3, &CONTENT_TYPES)?,
+            content_type: known_text(row, 3, &FileKind::CONTENT_TYPES)?,
             size: row.try_get(4)?,
             original_size: row.try_get(5)?,
             width: row.try_get(6)?,

@@ -22,15 +22,23 @@ pub enum Priority {
     High = 3,
 }
 
+/// Whether `raw` is `word` (lowercase, with `-`) in any case and with `_` for `-`.
+fn same_word(raw: &str, word: &str) -> bool {
+    raw.len() == word.len()
+        && raw
+            .bytes()
+            .zip(word.bytes())
+            .all(|(r, w)| r.to_ascii_lowercase() == w || (r == b'_' && w == b'-'))
+}
+
 impl Priority {
     /// Any case: "high", "High", "HIGH".
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "low" => Ok(Self::Low),
-            "medium" => Ok(Self::Medium),
-            "high" => Ok(Self::High),
-            _ => Err("Choose a priority: low, medium or high".into()),
-        }
+        let raw = raw.trim();
+        [Self::Low, Self::Medium, Self::High]
+            .into_iter()
+            .find(|p| same_word(raw, p.as_str()))
+            .ok_or_else(|| "Choose a priority: low, medium or high".into())
     }
 
     pub fn from_rank(rank: i16) -> Self {
@@ -71,13 +79,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Any case, `_` for `-`, and "to-do" for "todo". Allocates nothing (stored values are
+    /// parsed for every task of a list).
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "todo" | "to-do" => Ok(Self::Todo),
-            "in-progress" => Ok(Self::InProgress),
-            "completed" => Ok(Self::Completed),
-            _ => Err("Choose a status: todo, in-progress or completed".into()),
+        let raw = raw.trim();
+        if same_word(raw, "to-do") {
+            return Ok(Self::Todo);
         }
+        [Self::Todo, Self::InProgress, Self::Completed]
+            .into_iter()
+            .find(|s| same_word(raw, s.as_str()))
+            .ok_or_else(|| "Choose a status: todo, in-progress or completed".into())
     }
 
     pub fn as_str(self) -> &'static str {
@@ -364,7 +376,12 @@ mod tests {
     fn statuses_parse() {
         assert_eq!(Status::parse("in-progress"), Ok(Status::InProgress));
         assert_eq!(Status::parse("In_Progress"), Ok(Status::InProgress));
+        assert_eq!(Status::parse(" To_Do "), Ok(Status::Todo));
+        assert_eq!(Status::parse("TODO"), Ok(Status::Todo));
+        assert_eq!(Status::parse("completed"), Ok(Status::Completed));
         assert!(Status::parse("done").is_err());
+        assert!(Status::parse("in progress").is_err());
+        assert!(Status::parse("complete").is_err());
     }
 
     #[test]

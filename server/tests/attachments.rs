@@ -14,6 +14,7 @@ use common::{json, register, sign_in, spawn_app, spawn_app_with, Client, TestApp
 use http_body_util::BodyExt;
 use serde_json::json;
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 const BOUNDARY: &str = "spacedly-test-boundary";
 
@@ -435,4 +436,76 @@ async fn with_an_s3_bucket_files_are_stored_served_and_deleted_there(pool: PgPoo
     assert_eq!(status, StatusCode::OK);
     assert!(objects_in_bucket(&app).await.is_empty());
     assert_eq!(rows(&pool).await, 0);
+}
+
+/// A body still arriving holds no place among the requests being worked on: with more slow
+/// bodies (JSON and uploads) than there are places, another request is answered at once, and
+/// the slow ones are served once their bodies are in.
+#[sqlx::test(migrations = false)]
+async fn slow_bodies_do_not_keep_other_requests_out(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (mut ada, task) = user_with_task(&app, "ada@example.com").await;
+    let places = (app.state.config.database_max_connections / 2).max(2) as usize;
+    let mut slow = Vec::new();
+    let mut reading = Vec::new();
+    for n in 0..=places {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+        // Says when the server first asks for the body, which then comes only when sent.
+        let (asked_tx, asked) = tokio::sync::oneshot::channel::<()>();
+        reading.push(asked);
+        let body = Body::from_stream(futures::stream::unfold(
+            (rx, Some(asked_tx)),
+            |(mut rx, mut asked)| async move {
+                if let Some(asked) = asked.take() {
+                    let _ = asked.send(());
+                }
+                let chunk = rx.recv().await?;
+                Some((Ok::<_, std::io::Error>(chunk), (rx, asked)))
+            },
+        ));
+        let upload = n % 2 == 1;
+        let (uri, content_type) = if upload {
+            (
+                format!("/api/attachments/{task}"),
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+        } else {
+            ("/api/tasks".to_string(), "application/json".to_string())
+        };
+        let request = Request::post(uri)
+            .header("x-forwarded-for", ada.ip)
+            .header("cookie", ada.cookie.clone().unwrap_or_default())
+            .header("content-type", content_type)
+            .header("transfer-encoding", "chunked")
+            .body(body)
+            .unwrap();
+        let response = tokio::spawn(app.router.clone().oneshot(request));
+        slow.push((upload, tx, response));
+    }
+
+    // Every slow request gets as far as reading its body (one holding a place while it reads
+    // would leave the last of them waiting for a place, never asking).
+    tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(reading))
+        .await
+        .expect("every slow request is reading its body");
+    let (status, _, body) = tokio::time::timeout(Duration::from_secs(10), ada.get("/api/tasks"))
+        .await
+        .expect("answered while the slow bodies are on their way");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["tasks"].as_array().unwrap().len(), 1);
+
+    for (upload, tx, response) in slow {
+        assert!(!response.is_finished());
+        let bytes = if upload {
+            multipart(&[("notes.txt", b"slow notes")])
+        } else {
+            br#"{"title": "Sent slowly"}"#.to_vec()
+        };
+        tx.send(bytes).await.unwrap();
+        drop(tx);
+        let response = response.await.unwrap().unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "upload: {upload}");
+    }
+    let (_, _, body) = ada.get("/api/tasks").await;
+    assert_eq!(body["data"]["tasks"].as_array().unwrap().len(), 3);
 }

@@ -9,6 +9,7 @@ use axum::{
     extract::{Multipart, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
+    Extension,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,7 +25,7 @@ use super::{
 use crate::{
     api::json::IdPath,
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
-    http::flash::Flash,
+    http::{admission::Deferred, flash::Flash},
     identity::CurrentUser,
     state::AppState,
 };
@@ -207,6 +208,7 @@ async fn upload(
     session: Session,
     headers: HeaderMap,
     Path(task_id): Path<String>,
+    deferred: Option<Extension<Deferred>>,
     multipart: Multipart,
 ) -> Response {
     let html = wants_html(&headers);
@@ -215,7 +217,14 @@ async fn upload(
         Err(e) => return e.into_response(),
     };
     let result = match reserve_and_read(&state, &headers, multipart).await {
-        Ok((files, _reservation)) => service::upload(&state, user.id, task_id, files).await,
+        Ok((files, _reservation)) => {
+            // The files are in: only now a place among the requests being worked on.
+            let _place = match &deferred {
+                Some(Extension(deferred)) => Some(deferred.enter().await),
+                None => None,
+            };
+            service::upload(&state, user.id, task_id, files).await
+        }
         Err(e) => Err(e),
     };
     if html {

@@ -13,37 +13,56 @@
 //!
 //! A request is admitted once its body is in, never while it arrives: otherwise a few clients
 //! sending their bodies slowly would hold every place for the request timeout, and nobody else
-//! would be served. Bodies are read here, before the gate, at most [`BODIES_AT_ONCE`] at a time
-//! and each at most [`body_limit::JSON`] (so they take at most that many MiB). Multipart uploads,
-//! up to 100 MB, are read by their handler within the upload memory budget; it enters the gate
-//! itself, through [`Deferred`], once the files are in.
+//! would be served.
+//! - Small bodies (all JSON and form posts: at most [`body_limit::JSON`]) are read here, before
+//!   the gate: at most [`BODIES_AT_ONCE`] at a time, [`BODIES_PER_CLIENT`] of them from one
+//!   client (more get 429), each within [`BODY_WAIT`] (or 408).
+//! - A body that says it is larger is left to its route: the route's own limit refuses it at
+//!   once, or it is one of the routes that take large bodies.
+//! - Routes named to [`gate`] as reading their own (multipart) bodies, the uploads, are not
+//!   admitted here: their handler reads the files within the upload memory budget and enters the
+//!   gate itself, through [`Deferred`], once they are in.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv4Addr},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::{Request, State},
-    http::{header, StatusCode},
+    http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use futures::StreamExt;
+use http_body_util::{BodyExt, LengthLimitError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::body_limit;
+use super::{body_limit, client_ip::ClientIp};
 
 /// How many requests may be receiving their bodies before admission at once.
 pub const BODIES_AT_ONCE: usize = 64;
+/// How many of those may come from one client.
+pub const BODIES_PER_CLIENT: usize = 4;
+/// How long a small body may take to arrive.
+pub const BODY_WAIT: Duration = Duration::from_secs(15);
 
 /// The places for requests being worked on, and the room for bodies arriving before them.
 #[derive(Clone)]
 pub struct Gate {
     work: Arc<Semaphore>,
     bodies: Arc<Semaphore>,
+    /// Bodies being read now, per client.
+    readers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Path prefixes whose POST handlers read their multipart bodies and enter by themselves.
+    self_admitting: &'static [&'static str],
 }
 
-/// Left in a multipart request's extensions: its handler reads the body itself, then calls
-/// [`Deferred::enter`] before it works with the database.
+/// Left in the extensions of a request to a self-admitting route: its handler reads the body,
+/// then calls [`Deferred::enter`] before it works with the database.
 #[derive(Clone)]
 pub struct Deferred(Arc<Semaphore>);
 
@@ -58,15 +77,60 @@ impl Deferred {
     }
 }
 
+/// One body being read for a client; counted until dropped.
+struct Reading {
+    readers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    client: IpAddr,
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = readers.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                readers.remove(&self.client);
+            }
+        }
+    }
+}
+
 /// The gate for a pool of `pool_size` connections: half of them for requests, the other half
 /// for what runs beside them (the job workers' polls and heartbeats, the LISTEN connection).
 /// Measured: with 16 of 20 for requests, every connection was still taken under load and
-/// requests again waited out the pool's timeout.
-pub fn gate(pool_size: u32) -> Gate {
+/// requests again waited out the pool's timeout. `self_admitting`: path prefixes whose POST
+/// handlers take multipart bodies and call [`Deferred::enter`] themselves.
+pub fn gate(pool_size: u32, self_admitting: &'static [&'static str]) -> Gate {
     let permits = (pool_size / 2).max(2);
     Gate {
         work: Arc::new(Semaphore::new(permits as usize)),
         bodies: Arc::new(Semaphore::new(BODIES_AT_ONCE)),
+        readers: Arc::default(),
+        self_admitting,
+    }
+}
+
+impl Gate {
+    /// A POST of a multipart body to a route that admits itself.
+    fn admits_itself(&self, request: &Request) -> bool {
+        let path = request.uri().path();
+        request.method() == Method::POST
+            && is_multipart(request)
+            && self.self_admitting.iter().any(|p| path.starts_with(p))
+    }
+
+    /// Counts one more body from `client`; `None` when it already sends as many as allowed.
+    fn start_reading(&self, client: IpAddr) -> Option<Reading> {
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = readers.entry(client).or_insert(0);
+        if *count >= BODIES_PER_CLIENT {
+            return None;
+        }
+        *count += 1;
+        Some(Reading {
+            readers: self.readers.clone(),
+            client,
+        })
     }
 }
 
@@ -92,71 +156,92 @@ fn is_multipart(request: &Request) -> bool {
         })
 }
 
-fn has_body(request: &Request) -> bool {
+/// A body is coming, and it does not say it is larger than a small one.
+fn has_small_body(request: &Request) -> bool {
     let headers = request.headers();
-    headers.contains_key(header::TRANSFER_ENCODING)
-        || headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() != "0")
-}
-
-/// Reads the whole body (at most [`body_limit::JSON`]) into memory: 413 past the limit, 400
-/// when it cannot be read.
-async fn receive(request: Request) -> Result<Request, Response> {
-    let declared = request
-        .headers()
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > body_limit::JSON as u64) {
-        return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+        .map(|v| v.trim().parse::<u64>().unwrap_or(u64::MAX));
+    match declared {
+        Some(length) => length > 0 && length <= body_limit::JSON as u64,
+        None => headers.contains_key(header::TRANSFER_ENCODING),
     }
-    let (parts, body) = request.into_parts();
-    match Limited::new(body, body_limit::JSON).collect().await {
-        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
-        Err(e) => {
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
-            while let Some(error) = source {
-                if error.is::<LengthLimitError>() {
-                    return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
-                }
-                source = error.source();
-            }
-            Err(StatusCode::BAD_REQUEST.into_response())
+}
+
+/// 413 when a limit stopped the body, 400 when it could not be read.
+fn refusal(error: axum::Error) -> Response {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if e.is::<LengthLimitError>() {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        source = e.source();
+    }
+    StatusCode::BAD_REQUEST.into_response()
+}
+
+/// Reads the body into memory, up to a small body's size. A longer one (sent without a length)
+/// goes on as what was read followed by the rest as it comes, for its route's limit to judge.
+async fn read_ahead(request: Request) -> Result<Request, Response> {
+    let (parts, mut body) = request.into_parts();
+    let mut read = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(refusal)?.into_data() else {
+            continue; // trailers
+        };
+        read.extend_from_slice(&data);
+        if read.len() > body_limit::JSON {
+            let first =
+                futures::stream::once(std::future::ready(Ok::<_, axum::Error>(Bytes::from(read))));
+            let rest = body.into_data_stream();
+            return Ok(Request::from_parts(
+                parts,
+                Body::from_stream(first.chain(rest)),
+            ));
         }
     }
+    Ok(Request::from_parts(parts, Body::from(read)))
 }
 
 pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
     if bypasses_gate(&request) {
         return next.run(request).await;
     }
-    if is_multipart(&request) {
+    if gate.admits_itself(&request) {
         request.extensions_mut().insert(Deferred(gate.work.clone()));
         return next.run(request).await;
     }
-    // The request's own timeout (an outer layer) bounds every wait; nothing here is closed.
+    // The request's own timeout (an outer layer) bounds the waits for room and for a place.
     let mut arriving = None;
-    if has_body(&request) {
-        arriving = Some(
-            gate.bodies
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the body room is never closed"),
-        );
-        request = match receive(request).await {
-            Ok(request) => request,
-            Err(response) => return response,
+    if has_small_body(&request) {
+        let client = request
+            .extensions()
+            .get::<ClientIp>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ip| ip.rate_key());
+        let Some(reading) = gate.start_reading(client) else {
+            return StatusCode::TOO_MANY_REQUESTS.into_response();
         };
+        let room = gate
+            .bodies
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the body room is never closed");
+        request = match tokio::time::timeout(BODY_WAIT, read_ahead(request)).await {
+            Ok(Ok(request)) => request,
+            Ok(Err(refused)) => return refused,
+            Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
+        };
+        drop(reading);
+        arriving = Some(room);
     }
-    let _permit = gate
+    let _place = gate
         .work
         .acquire()
         .await
         .expect("the admission gate is never closed");
-    // In memory now, counted by the place it holds (at most as many as there are places).
+    // The body is in memory now, counted by the place its request holds.
     drop(arriving);
     next.run(request).await
 }
@@ -185,66 +270,101 @@ mod tests {
         assert!(!bypasses_gate(&request("/api/attachments/4a1c", "*/*")));
     }
 
-    fn post(name: header::HeaderName, value: &str) -> Request {
-        Request::post("/api/tasks")
-            .header(name, value)
-            .body(Body::empty())
-            .unwrap()
+    fn with(method: Method, path: &str, headers: &[(header::HeaderName, &str)]) -> Request {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        request.body(Body::empty()).unwrap()
     }
 
     #[test]
-    fn uploads_and_bodies_are_told_apart() {
-        assert!(is_multipart(&post(
-            header::CONTENT_TYPE,
-            "multipart/form-data; boundary=x"
-        )));
-        assert!(is_multipart(&post(
-            header::CONTENT_TYPE,
-            "Multipart/Form-Data; boundary=x"
-        )));
-        assert!(!is_multipart(&post(
-            header::CONTENT_TYPE,
-            "application/json"
-        )));
-        assert!(!is_multipart(&post(header::CONTENT_TYPE, "multi")));
-        assert!(has_body(&post(header::CONTENT_LENGTH, "12")));
-        assert!(has_body(&post(header::TRANSFER_ENCODING, "chunked")));
-        assert!(!has_body(&post(header::CONTENT_LENGTH, "0")));
-        assert!(!has_body(&request("/api/tasks", "*/*")));
+    fn only_multipart_posts_to_the_named_routes_admit_themselves() {
+        let gate = gate(20, &["/api/attachments/"]);
+        let multipart = [(header::CONTENT_TYPE, "Multipart/Form-Data; boundary=x")];
+        assert!(gate.admits_itself(&with(Method::POST, "/api/attachments/1", &multipart)));
+        assert!(!gate.admits_itself(&with(Method::GET, "/api/attachments/1", &multipart)));
+        assert!(!gate.admits_itself(&with(Method::POST, "/api/tasks", &multipart)));
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        assert!(!gate.admits_itself(&with(Method::POST, "/api/attachments/1", &json)));
+        let short = [(header::CONTENT_TYPE, "multi")];
+        assert!(!gate.admits_itself(&with(Method::POST, "/api/attachments/1", &short)));
+    }
+
+    #[test]
+    fn small_bodies_are_told_from_none_and_from_large_ones() {
+        let post = |name: header::HeaderName, value: &str| {
+            has_small_body(&with(Method::POST, "/api/tasks", &[(name, value)]))
+        };
+        assert!(post(header::CONTENT_LENGTH, "12"));
+        assert!(post(header::CONTENT_LENGTH, &body_limit::JSON.to_string()));
+        assert!(post(header::TRANSFER_ENCODING, "chunked"));
+        assert!(!post(header::CONTENT_LENGTH, "0"));
+        assert!(!post(
+            header::CONTENT_LENGTH,
+            &(body_limit::JSON + 1).to_string()
+        ));
+        assert!(!post(header::CONTENT_LENGTH, "lots"));
+        assert!(!has_small_body(&request("/api/tasks", "*/*")));
+    }
+
+    #[test]
+    fn one_client_reads_a_few_bodies_at_a_time() {
+        let gate = gate(20, &[]);
+        let ada: IpAddr = "203.0.113.7".parse().unwrap();
+        let eve: IpAddr = "203.0.113.8".parse().unwrap();
+        let mut reading: Vec<Reading> = (0..BODIES_PER_CLIENT)
+            .map(|_| gate.start_reading(ada).expect("room for one more"))
+            .collect();
+        assert!(gate.start_reading(ada).is_none());
+        let eves = gate
+            .start_reading(eve)
+            .expect("another client is not held up");
+        reading.pop();
+        let again = gate.start_reading(ada).expect("room again once one is in");
+        drop((reading, eves, again));
+        assert!(gate.readers.lock().unwrap().is_empty());
+    }
+
+    async fn collected(request: Request) -> Bytes {
+        request.into_body().collect().await.unwrap().to_bytes()
     }
 
     #[tokio::test]
-    async fn a_body_is_read_whole_and_refused_past_the_limit() {
+    async fn a_small_body_is_read_whole_and_a_longer_one_goes_on_whole() {
         let small = Request::post("/api/tasks")
             .body(Body::from("{\"title\":\"x\"}"))
             .unwrap();
-        let received = receive(small).await.unwrap();
-        let bytes = received.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(&bytes[..], b"{\"title\":\"x\"}");
+        let read = read_ahead(small).await.unwrap();
+        assert_eq!(&collected(read).await[..], b"{\"title\":\"x\"}");
 
-        let big = Request::post("/api/tasks")
-            .body(Body::from(vec![b' '; body_limit::JSON + 1]))
+        // Sent in pieces without a length, longer than a small body: nothing is lost or
+        // reordered where the reading ahead stops.
+        let long: Vec<u8> = (0..body_limit::JSON + 100_000)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+            long.chunks(65_536).map(|c| Ok(c.to_vec())).collect();
+        let request = Request::post("/upload")
+            .body(Body::from_stream(futures::stream::iter(pieces)))
             .unwrap();
-        let refused = receive(big).await.unwrap_err();
-        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        // Said too large up front: refused without reading (the body never comes).
-        let (_tx, never) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
-        let stream = futures::stream::unfold(never, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-        });
-        let declared = Request::post("/api/tasks")
-            .header(header::CONTENT_LENGTH, (body_limit::JSON + 1).to_string())
-            .body(Body::from_stream(stream))
+        let read = read_ahead(request).await.unwrap();
+        assert_eq!(collected(read).await, long);
+    }
+
+    #[tokio::test]
+    async fn a_body_stopped_by_a_limit_is_refused_with_413() {
+        let limited = http_body_util::Limited::new(Body::from(vec![b' '; 2048]), 1024);
+        let request = Request::post("/api/tasks")
+            .body(Body::new(limited))
             .unwrap();
-        let refused = receive(declared).await.unwrap_err();
+        let refused = read_ahead(request).await.unwrap_err();
         assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]
     fn the_gate_leaves_connections_for_the_workers() {
-        assert_eq!(gate(20).work.available_permits(), 10);
-        assert_eq!(gate(3).work.available_permits(), 2);
+        assert_eq!(gate(20, &[]).work.available_permits(), 10);
+        assert_eq!(gate(3, &[]).work.available_permits(), 2);
     }
 }

@@ -274,7 +274,11 @@ pub fn layers(router: Router, state: AppState) -> Router {
         .route_layer(middleware::from_fn(note_route))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            admission::gate(config.database_max_connections),
+            // Uploads read their files first and then enter the gate themselves.
+            admission::gate(
+                config.database_max_connections,
+                &[crate::attachments::api::URL_PREFIX],
+            ),
             admission::admit,
         ))
         .layer(middleware::from_fn_with_state(

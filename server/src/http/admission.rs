@@ -15,8 +15,9 @@
 //! sending their bodies slowly would hold every place for the request timeout, and nobody else
 //! would be served.
 //! - Small bodies (all JSON and form posts: at most [`body_limit::JSON`]) are read here, before
-//!   the gate: at most [`BODIES_AT_ONCE`] at a time, [`BODIES_PER_CLIENT`] of them from one
-//!   client (more get 429), each within [`BODY_WAIT`] (or 408).
+//!   the gate: at most [`BODIES_AT_ONCE`] at a time and [`BODIES_PER_CLIENT`] of them from one
+//!   client (its others wait their turn, so one client's slow bodies hold up only its own), each
+//!   within [`BODY_WAIT`] of asking (or 408).
 //! - A body that says it is larger is left to its route: the route's own limit refuses it at
 //!   once, or it is one of the routes that take large bodies.
 //! - Routes named to [`gate`] as reading their own (multipart) bodies, the uploads, are not
@@ -55,8 +56,8 @@ pub const BODY_WAIT: Duration = Duration::from_secs(15);
 pub struct Gate {
     work: Arc<Semaphore>,
     bodies: Arc<Semaphore>,
-    /// Bodies being read now, per client.
-    readers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Room for bodies being read, per client that has some.
+    readers: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
     /// Path prefixes whose POST handlers read their multipart bodies and enter by themselves.
     self_admitting: &'static [&'static str],
 }
@@ -77,20 +78,22 @@ impl Deferred {
     }
 }
 
-/// One body being read for a client; counted until dropped.
+/// One body being read for a client. The client's entry goes when nobody holds or waits for
+/// its room any more.
 struct Reading {
-    readers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    permit: Option<OwnedSemaphorePermit>,
+    room: Arc<Semaphore>,
+    readers: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
     client: IpAddr,
 }
 
 impl Drop for Reading {
     fn drop(&mut self) {
+        drop(self.permit.take());
         let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = readers.get_mut(&self.client) {
-            *count -= 1;
-            if *count == 0 {
-                readers.remove(&self.client);
-            }
+        // The map and this reading: nobody else reads or waits (clones are taken under the lock).
+        if Arc::strong_count(&self.room) == 2 {
+            readers.remove(&self.client);
         }
     }
 }
@@ -119,18 +122,32 @@ impl Gate {
             && self.self_admitting.iter().any(|p| path.starts_with(p))
     }
 
-    /// Counts one more body from `client`; `None` when it already sends as many as allowed.
-    fn start_reading(&self, client: IpAddr) -> Option<Reading> {
-        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = readers.entry(client).or_insert(0);
-        if *count >= BODIES_PER_CLIENT {
-            return None;
-        }
-        *count += 1;
-        Some(Reading {
+    /// Room for one more body from `client`, once fewer than [`BODIES_PER_CLIENT`] of its
+    /// bodies are being read (in arrival order).
+    async fn start_reading(&self, client: IpAddr) -> Reading {
+        let room = {
+            let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+            readers
+                .entry(client)
+                .or_insert_with(|| Arc::new(Semaphore::new(BODIES_PER_CLIENT)))
+                .clone()
+        };
+        let mut reading = Reading {
+            permit: None,
+            room,
             readers: self.readers.clone(),
             client,
-        })
+        };
+        // (If this wait is given up, dropping `reading` still tidies the entry.)
+        reading.permit = Some(
+            reading
+                .room
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("a client's body room is never closed"),
+        );
+        reading
     }
 }
 
@@ -219,21 +236,25 @@ pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -
             .extensions()
             .get::<ClientIp>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ip| ip.rate_key());
-        let Some(reading) = gate.start_reading(client) else {
-            return StatusCode::TOO_MANY_REQUESTS.into_response();
-        };
-        let room = gate
-            .bodies
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the body room is never closed");
-        request = match tokio::time::timeout(BODY_WAIT, read_ahead(request)).await {
-            Ok(Ok(request)) => request,
+        let received = tokio::time::timeout(BODY_WAIT, async {
+            let reading = gate.start_reading(client).await;
+            let room = gate
+                .bodies
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the body room is never closed");
+            let request = read_ahead(request).await?;
+            drop(reading);
+            Ok::<_, Response>((request, room))
+        })
+        .await;
+        let room;
+        (request, room) = match received {
+            Ok(Ok(received)) => received,
             Ok(Err(refused)) => return refused,
             Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
         };
-        drop(reading);
         arriving = Some(room);
     }
     let _place = gate
@@ -308,21 +329,26 @@ mod tests {
         assert!(!has_small_body(&request("/api/tasks", "*/*")));
     }
 
-    #[test]
-    fn one_client_reads_a_few_bodies_at_a_time() {
+    #[tokio::test]
+    async fn one_client_reads_a_few_bodies_at_a_time_and_the_next_waits() {
         let gate = gate(20, &[]);
         let ada: IpAddr = "203.0.113.7".parse().unwrap();
         let eve: IpAddr = "203.0.113.8".parse().unwrap();
-        let mut reading: Vec<Reading> = (0..BODIES_PER_CLIENT)
-            .map(|_| gate.start_reading(ada).expect("room for one more"))
-            .collect();
-        assert!(gate.start_reading(ada).is_none());
-        let eves = gate
-            .start_reading(eve)
-            .expect("another client is not held up");
+        let mut reading = Vec::new();
+        for _ in 0..BODIES_PER_CLIENT {
+            reading.push(gate.start_reading(ada).await);
+        }
+        let mut next = Box::pin(gate.start_reading(ada));
+        assert!(futures::poll!(next.as_mut()).is_pending());
+        // Another client is not held up.
+        let eves = gate.start_reading(eve).await;
         reading.pop();
-        let again = gate.start_reading(ada).expect("room again once one is in");
-        drop((reading, eves, again));
+        let next = next.await;
+        // Given up while waiting: it leaves nothing behind either.
+        let mut given_up = Box::pin(gate.start_reading(ada));
+        assert!(futures::poll!(given_up.as_mut()).is_pending());
+        drop(given_up);
+        drop((reading, eves, next));
         assert!(gate.readers.lock().unwrap().is_empty());
     }
 

@@ -82,7 +82,7 @@ impl Deferred {
 /// its room any more.
 struct Reading {
     permit: Option<OwnedSemaphorePermit>,
-    room: Arc<Semaphore>,
+    room: Option<Arc<Semaphore>>,
     readers: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
     client: IpAddr,
 }
@@ -90,9 +90,18 @@ struct Reading {
 impl Drop for Reading {
     fn drop(&mut self) {
         drop(self.permit.take());
+        let Some(room) = self.room.take() else {
+            return;
+        };
         let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        // The map and this reading: nobody else reads or waits (clones are taken under the lock).
-        if Arc::strong_count(&self.room) == 2 {
+        // Let go of this reading's share under the lock (clones are taken under it too): if
+        // only the map's is left, nobody else reads or waits. Two readings ending at once both
+        // get here in turn, and the second sees the last share.
+        drop(room);
+        if readers
+            .get(&self.client)
+            .is_some_and(|room| Arc::strong_count(room) == 1)
+        {
             readers.remove(&self.client);
         }
     }
@@ -132,18 +141,15 @@ impl Gate {
                 .or_insert_with(|| Arc::new(Semaphore::new(BODIES_PER_CLIENT)))
                 .clone()
         };
+        // Made before the wait: if the wait is given up, dropping it still tidies the entry.
         let mut reading = Reading {
             permit: None,
-            room,
+            room: Some(room.clone()),
             readers: self.readers.clone(),
             client,
         };
-        // (If this wait is given up, dropping `reading` still tidies the entry.)
         reading.permit = Some(
-            reading
-                .room
-                .clone()
-                .acquire_owned()
+            room.acquire_owned()
                 .await
                 .expect("a client's body room is never closed"),
         );
@@ -334,16 +340,22 @@ mod tests {
         let gate = gate(20, &[]);
         let ada: IpAddr = "203.0.113.7".parse().unwrap();
         let eve: IpAddr = "203.0.113.8".parse().unwrap();
+        // (A wait that should end but does not fails the test instead of hanging it.)
+        fn soon<F: std::future::Future>(wait: F) -> tokio::time::Timeout<F> {
+            tokio::time::timeout(Duration::from_secs(5), wait)
+        }
         let mut reading = Vec::new();
         for _ in 0..BODIES_PER_CLIENT {
-            reading.push(gate.start_reading(ada).await);
+            reading.push(soon(gate.start_reading(ada)).await.expect("room"));
         }
         let mut next = Box::pin(gate.start_reading(ada));
         assert!(futures::poll!(next.as_mut()).is_pending());
         // Another client is not held up.
-        let eves = gate.start_reading(eve).await;
+        let eves = soon(gate.start_reading(eve))
+            .await
+            .expect("another client has its own room");
         reading.pop();
-        let next = next.await;
+        let next = soon(next).await.expect("room once one of its own is in");
         // Given up while waiting: it leaves nothing behind either.
         let mut given_up = Box::pin(gate.start_reading(ada));
         assert!(futures::poll!(given_up.as_mut()).is_pending());

@@ -241,3 +241,21 @@ async fn the_document_has_the_schemas_clients_rely_on(pool: PgPool) {
     let stream = &doc["paths"]["/api/notifications/stream"]["get"]["responses"]["200"]["content"];
     assert!(stream.get("text/event-stream").is_some(), "{stream}");
 }
+
+/// The paths the admission gate is told about are the ones mounted: the event stream it lets
+/// through, and the upload route that admits itself.
+#[sqlx::test(migrations = false)]
+async fn the_paths_named_to_the_admission_gate_are_mounted(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let doc = document(&app).await;
+    let paths = doc["paths"].as_object().unwrap();
+    let stream = spacedly_server::notifications::api::STREAM_PATH;
+    assert!(paths[stream].get("get").is_some(), "{stream} is mounted");
+    let upload = spacedly_server::attachments::api::URL_PREFIX;
+    assert!(
+        paths
+            .iter()
+            .any(|(path, item)| path.starts_with(upload) && item.get("post").is_some()),
+        "uploads are posted under {upload}"
+    );
+}

@@ -274,9 +274,11 @@ pub fn layers(router: Router, state: AppState) -> Router {
         .route_layer(middleware::from_fn(note_route))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            // Uploads read their files first and then enter the gate themselves.
+            // The live notifications stay open; uploads read their files first and then enter
+            // the gate themselves.
             admission::gate(
                 config.database_max_connections,
+                &[crate::notifications::api::STREAM_PATH],
                 &[crate::attachments::api::URL_PREFIX],
             ),
             admission::admit,

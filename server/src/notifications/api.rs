@@ -20,6 +20,9 @@ use crate::{
     state::AppState,
 };
 
+/// Where the live updates are served (the event stream the bell listens to).
+pub const STREAM_PATH: &str = "/api/notifications/stream";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))

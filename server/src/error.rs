@@ -44,6 +44,9 @@ pub enum AppError {
     RateLimited { retry_after: Duration },
     #[error("service unavailable")]
     Unavailable,
+    /// The request ran past its deadline (408).
+    #[error("{0}")]
+    TimedOut(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +70,7 @@ impl AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -509,3 +509,117 @@ async fn slow_bodies_do_not_keep_other_requests_out(pool: PgPool) {
     let (_, _, body) = ada.get("/api/tasks").await;
     assert_eq!(body["data"]["tasks"].as_array().unwrap().len(), 3);
 }
+
+/// A request whose body arrives only when the test sends it, in pieces; the receiver ends it.
+fn paced_body() -> (tokio::sync::mpsc::Sender<Vec<u8>>, Body) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        let chunk = rx.recv().await?;
+        Some((Ok::<_, std::io::Error>(chunk), rx))
+    }));
+    (tx, body)
+}
+
+fn paced_upload(client: &Client<'_>, task: &str, length: usize, body: Body) -> Request<Body> {
+    Request::post(format!("/api/attachments/{task}"))
+        .header("x-forwarded-for", client.ip)
+        .header("cookie", client.cookie.clone().unwrap_or_default())
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header("content-length", length)
+        .body(body)
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
+    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    // 1 MB of notes: the body may take 1 s + 16 s (at 64 KiB/s); it takes 2.5 s, past the
+    // request timeout that every other request keeps.
+    let bytes = multipart(&[(
+        "notes.txt",
+        "revise chapter four\n".repeat(50_000).as_bytes(),
+    )]);
+    let (tx, body) = paced_body();
+    let response = tokio::spawn(app.router.clone().oneshot(paced_upload(
+        &ada,
+        &task,
+        bytes.len(),
+        body,
+    )));
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    tx.send(first.to_vec()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tx.send(rest.to_vec()).await.unwrap();
+    drop(tx);
+    let response = response.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(rows(&pool).await, 1);
+    assert_eq!(stored_objects(&app).await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_upload_slower_than_its_deadline_gets_408_and_stores_nothing(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
+    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    let room = app.state.uploads.available_megabytes();
+    // A few hundred bytes: 1 s + 1 s to arrive. Half of it comes, then nothing.
+    let bytes = multipart(&[("notes.txt", b"half of these notes")]);
+    let (tx, body) = paced_body();
+    let started = std::time::Instant::now();
+    let response = tokio::spawn(app.router.clone().oneshot(paced_upload(
+        &ada,
+        &task,
+        bytes.len(),
+        body,
+    )));
+    tx.send(bytes[..bytes.len() / 2].to_vec()).await.unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(20), response)
+        .await
+        .expect("the upload is given up")
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let body = json(response).await;
+    assert_eq!(body["success"], false);
+    assert_eq!(body["code"], "request_timeout");
+    assert!(body["message"].as_str().unwrap().contains("took too long"));
+    drop(tx);
+    assert_eq!(rows(&pool).await, 0);
+    assert_eq!(stored_objects(&app).await, 0);
+    // The memory it reserved is free again.
+    assert_eq!(app.state.uploads.available_megabytes(), room);
+}
+
+#[sqlx::test(migrations = false)]
+async fn other_requests_still_end_at_the_request_timeout(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
+    let (mut ada, _) = user_with_task(&app, "ada@example.com").await;
+    // A JSON body that never ends: the request timeout (1 s) answers it, well before the 15 s
+    // the gate gives a body.
+    let (tx, body) = paced_body();
+    let request = Request::post("/api/tasks")
+        .header("x-forwarded-for", ada.ip)
+        .header("cookie", ada.cookie.clone().unwrap_or_default())
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = tokio::spawn(app.router.clone().oneshot(request));
+    tx.send(br#"{"title": "#.to_vec()).await.unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(10), response)
+        .await
+        .expect("answered by the request timeout")
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(json(response).await["code"], "request_timeout");
+    drop(tx);
+    let (_, _, body) = ada.get("/api/tasks").await;
+    assert_eq!(body["data"]["tasks"].as_array().unwrap().len(), 1);
+}

@@ -96,13 +96,26 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Reads the `files` parts, refusing the 11th file or a file past 10 MB as soon as it shows,
-/// before the rest of the body is read.
 /// How long an upload waits for memory while others are read before it is told to retry.
 const UPLOAD_MEMORY_WAIT: Duration = Duration::from_secs(20);
 
-/// Reserves memory for the whole body (`AppState::uploads`), then reads the files; the
-/// reservation is held until the files are stored.
+/// The slowest line an upload may come over, in bytes per second (512 kbit/s): a body gets the
+/// request timeout plus its length at this rate (10 MB: 30 s + 160 s), so that a phone on a poor
+/// connection can still send its photos, while a body trickled in a byte at a time does not
+/// hold its memory reservation for long.
+pub const SLOWEST_UPLOAD_RATE: u64 = 64 * 1024;
+
+/// How long the body of an upload of `length` bytes (the largest allowed when unknown) may take
+/// to arrive, waiting for memory included.
+pub fn body_deadline(request_timeout: Duration, length: Option<u64>) -> Duration {
+    let length = length
+        .unwrap_or(UPLOAD_BODY_LIMIT as u64)
+        .min(UPLOAD_BODY_LIMIT as u64);
+    request_timeout + Duration::from_secs(length.div_ceil(SLOWEST_UPLOAD_RATE))
+}
+
+/// Reserves memory for the whole body (`AppState::uploads`), then reads the files, all within
+/// [`body_deadline`]; the reservation is held until the files are stored.
 async fn reserve_and_read(
     state: &AppState,
     headers: &HeaderMap,
@@ -112,10 +125,21 @@ async fn reserve_and_read(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let reservation = state.uploads.reserve(length, UPLOAD_MEMORY_WAIT).await?;
-    Ok((read_files(multipart).await?, reservation))
+    let deadline = body_deadline(state.config.request_timeout, length);
+    tokio::time::timeout(deadline, async {
+        let reservation = state.uploads.reserve(length, UPLOAD_MEMORY_WAIT).await?;
+        Ok((read_files(multipart).await?, reservation))
+    })
+    .await
+    .map_err(|_| {
+        AppError::TimedOut(
+            "The upload took too long to arrive. Try again with fewer files at a time.".into(),
+        )
+    })?
 }
 
+/// Reads the `files` parts, refusing the 11th file or a file past 10 MB as soon as it shows,
+/// before the rest of the body is read.
 async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
     let mut files = Vec::new();
     loop {
@@ -218,12 +242,22 @@ async fn upload(
     };
     let result = match reserve_and_read(&state, &headers, multipart).await {
         Ok((files, _reservation)) => {
-            // The files are in: only now a place among the requests being worked on.
-            let _place = match &deferred {
-                Some(Extension(deferred)) => Some(deferred.enter().await),
-                None => None,
+            // The files are in: only now a place among the requests being worked on, and the
+            // request timeout for the work (the deadline layer leaves uploads to keep time).
+            let work = async {
+                let _place = match &deferred {
+                    Some(Extension(deferred)) => Some(deferred.enter().await),
+                    None => None,
+                };
+                service::upload(&state, user.id, task_id, files).await
             };
-            service::upload(&state, user.id, task_id, files).await
+            tokio::time::timeout(state.config.request_timeout, work)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(AppError::TimedOut(
+                        "Storing the files took too long. Please try again.".into(),
+                    ))
+                })
         }
         Err(e) => Err(e),
     };
@@ -330,4 +364,29 @@ async fn remove(
 ) -> AppResult<impl IntoResponse> {
     service::delete(&state, user.id, id(&raw)?).await?;
     Ok(ok("File deleted", Empty {}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_body_gets_the_request_timeout_and_its_length_at_the_slowest_rate() {
+        let timeout = Duration::from_secs(30);
+        assert_eq!(body_deadline(timeout, Some(0)), timeout);
+        assert_eq!(
+            body_deadline(timeout, Some(10 * 1024 * 1024)),
+            Duration::from_secs(30 + 160)
+        );
+        // Rounded up: a byte past a second's worth is another second.
+        assert_eq!(
+            body_deadline(timeout, Some(SLOWEST_UPLOAD_RATE + 1)),
+            Duration::from_secs(32)
+        );
+        // No length, or one past the limit: the largest body's time, no more.
+        let largest = body_deadline(timeout, Some(UPLOAD_BODY_LIMIT as u64));
+        assert_eq!(body_deadline(timeout, None), largest);
+        assert_eq!(body_deadline(timeout, Some(u64::MAX)), largest);
+        assert_eq!(largest, Duration::from_secs(30 + 1616));
+    }
 }

@@ -142,8 +142,9 @@ impl Gate {
         self.streams.contains(&path) || last_segment.contains('.')
     }
 
-    /// A POST of a multipart body to a route that admits itself.
-    fn admits_itself(&self, request: &Request) -> bool {
+    /// A POST of a multipart body to a route that admits itself. Such a request also keeps its
+    /// own time (see [`super::deadline`]).
+    pub fn admits_itself(&self, request: &Request) -> bool {
         let path = request.uri().path();
         request.method() == Method::POST
             && is_multipart(request)

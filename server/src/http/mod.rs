@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod body_limit;
 pub mod client_ip;
+pub mod deadline;
 pub mod flash;
 pub mod redirect;
 pub mod security;
@@ -29,7 +30,6 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -270,17 +270,18 @@ pub fn layers(router: Router, state: AppState) -> Router {
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
     });
 
+    // The live notifications stay open; uploads read their files first and then enter the
+    // gate themselves.
+    let gate = admission::gate(
+        config.database_max_connections,
+        &[crate::notifications::api::STREAM_PATH],
+        &[crate::attachments::api::URL_PREFIX],
+    );
     let router = router
         .route_layer(middleware::from_fn(note_route))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            // The live notifications stay open; uploads read their files first and then enter
-            // the gate themselves.
-            admission::gate(
-                config.database_max_connections,
-                &[crate::notifications::api::STREAM_PATH],
-                &[crate::attachments::api::URL_PREFIX],
-            ),
+            gate.clone(),
             admission::admit,
         ))
         .layer(middleware::from_fn_with_state(
@@ -291,9 +292,10 @@ pub fn layers(router: Router, state: AppState) -> Router {
         // extractors default to 1 MiB where none is set (see `body_limit`).
         .layer(DefaultBodyLimit::max(body_limit::JSON))
         .layer(RequestBodyLimitLayer::new(body_limit::MAX))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
+        // Uploads keep their own time (see `deadline`).
+        .layer(middleware::from_fn_with_state(
+            deadline::Deadline::new(config.request_timeout, gate),
+            deadline::enforce,
         ));
     let router = match cors {
         Some(cors) => router.layer(cors),

@@ -1,0 +1,43 @@
+//! The whole-request deadline (`REQUEST_TIMEOUT_SECS`): a request still running when it passes
+//! is dropped and answered 408.
+//!
+//! Uploads are the exception. Their bodies are up to 100 MB, which takes minutes on a slow
+//! line (10 MB needs about 3 Mbit/s to arrive within 30 s), so the requests that admit
+//! themselves through the gate ([`admission::Gate::admits_itself`]) keep their own time: a
+//! deadline for the body that grows with its length, then this one for the work after it
+//! (`attachments::api`).
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::admission;
+
+/// The deadline and the gate that tells uploads apart.
+#[derive(Clone)]
+pub struct Deadline {
+    limit: Duration,
+    gate: admission::Gate,
+}
+
+impl Deadline {
+    pub fn new(limit: Duration, gate: admission::Gate) -> Self {
+        Self { limit, gate }
+    }
+}
+
+/// Middleware: 408 for a request that is not done within the deadline, except uploads.
+pub async fn enforce(State(deadline): State<Deadline>, request: Request, next: Next) -> Response {
+    if deadline.gate.admits_itself(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(deadline.limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}

@@ -99,51 +99,71 @@ fn wants_html(headers: &HeaderMap) -> bool {
 /// How long an upload waits for memory while others are read before it is told to retry.
 const UPLOAD_MEMORY_WAIT: Duration = Duration::from_secs(20);
 
-/// The slowest line an upload may come over, in bytes per second (512 kbit/s): a body gets the
-/// request timeout plus its length at this rate (10 MB: 30 s + 160 s), so that a phone on a poor
-/// connection can still send its photos, while a body trickled in a byte at a time does not
-/// hold its memory reservation for long.
+/// The slowest line an upload may come over, in bytes per second (512 kbit/s).
 pub const SLOWEST_UPLOAD_RATE: u64 = 64 * 1024;
 
-/// How long the body of an upload of `length` bytes (the largest allowed when unknown) may take
-/// to arrive, waiting for memory included.
-pub fn body_deadline(request_timeout: Duration, length: Option<u64>) -> Duration {
-    let length = length
-        .unwrap_or(UPLOAD_BODY_LIMIT as u64)
-        .min(UPLOAD_BODY_LIMIT as u64);
-    request_timeout + Duration::from_secs(length.div_ceil(SLOWEST_UPLOAD_RATE))
+/// The pace an upload body must keep while it is read: after a grace of the request timeout
+/// (the wait for memory included), the bytes received so far at [`SLOWEST_UPLOAD_RATE`]. A 10 MB
+/// photo from a phone on a poor line (30 s + 160 s) gets through, and the whole body's time
+/// grows with its length; a body trickled in a few bytes at a time is cut off soon after the
+/// grace, so it cannot hold its memory reservation for long without sending.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    start: tokio::time::Instant,
+    grace: Duration,
 }
 
-/// Reserves memory for the whole body (`AppState::uploads`), then reads the files, all within
-/// [`body_deadline`]; the reservation is held until the files are stored.
+impl Pace {
+    pub fn new(start: tokio::time::Instant, grace: Duration) -> Self {
+        Self { start, grace }
+    }
+
+    /// When the next bytes must have come, `received` bytes in.
+    pub fn due(&self, received: u64) -> tokio::time::Instant {
+        self.start + self.grace + Duration::from_secs(received.div_ceil(SLOWEST_UPLOAD_RATE))
+    }
+
+    /// Runs one read of the body, 408 when it ends past [`Pace::due`].
+    async fn keep<T>(
+        &self,
+        received: u64,
+        read: impl std::future::Future<Output = T>,
+    ) -> AppResult<T> {
+        tokio::time::timeout_at(self.due(received), read)
+            .await
+            .map_err(|_| {
+                AppError::TimedOut(
+                    "The upload arrived too slowly. Try again with fewer files at a time.".into(),
+                )
+            })
+    }
+}
+
+/// Reserves memory for the whole body (`AppState::uploads`), then reads the files at the
+/// body's [`Pace`]; the reservation is held until the files are stored.
 async fn reserve_and_read(
     state: &AppState,
     headers: &HeaderMap,
     multipart: Multipart,
 ) -> AppResult<(Vec<Upload>, super::UploadReservation)> {
+    let pace = Pace::new(tokio::time::Instant::now(), state.config.request_timeout);
     let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let deadline = body_deadline(state.config.request_timeout, length);
-    tokio::time::timeout(deadline, async {
-        let reservation = state.uploads.reserve(length, UPLOAD_MEMORY_WAIT).await?;
-        Ok((read_files(multipart).await?, reservation))
-    })
-    .await
-    .map_err(|_| {
-        AppError::TimedOut(
-            "The upload took too long to arrive. Try again with fewer files at a time.".into(),
-        )
-    })?
+    let reservation = pace
+        .keep(0, state.uploads.reserve(length, UPLOAD_MEMORY_WAIT))
+        .await??;
+    Ok((read_files(multipart, pace).await?, reservation))
 }
 
 /// Reads the `files` parts, refusing the 11th file or a file past 10 MB as soon as it shows,
 /// before the rest of the body is read.
-async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
+async fn read_files(mut multipart: Multipart, pace: Pace) -> AppResult<Vec<Upload>> {
     let mut files = Vec::new();
+    let mut received = 0u64;
     loop {
-        let field = match multipart.next_field().await {
+        let field = match pace.keep(received, multipart.next_field()).await? {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -170,7 +190,7 @@ async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
         let mut field = field;
         let mut bytes = Vec::new();
         loop {
-            match field.chunk().await {
+            match pace.keep(received, field.chunk()).await? {
                 Ok(Some(chunk)) => {
                     if (bytes.len() + chunk.len()) as u64 > MAX_FILE_SIZE {
                         return Err(AppError::validation(
@@ -178,6 +198,7 @@ async fn read_files(mut multipart: Multipart) -> AppResult<Vec<Upload>> {
                             format!("{} is larger than 10 MB.", service::clean_name(&file_name)),
                         ));
                     }
+                    received += chunk.len() as u64;
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
@@ -371,22 +392,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_upload_body_gets_the_request_timeout_and_its_length_at_the_slowest_rate() {
-        let timeout = Duration::from_secs(30);
-        assert_eq!(body_deadline(timeout, Some(0)), timeout);
+    fn an_upload_body_keeps_the_slowest_rate_after_the_request_timeout() {
+        let start = tokio::time::Instant::now();
+        let pace = Pace::new(start, Duration::from_secs(30));
+        assert_eq!(pace.due(0), start + Duration::from_secs(30));
+        // 10 MB in: 160 s more at 64 KiB/s.
         assert_eq!(
-            body_deadline(timeout, Some(10 * 1024 * 1024)),
-            Duration::from_secs(30 + 160)
+            pace.due(10 * 1024 * 1024),
+            start + Duration::from_secs(30 + 160)
         );
         // Rounded up: a byte past a second's worth is another second.
         assert_eq!(
-            body_deadline(timeout, Some(SLOWEST_UPLOAD_RATE + 1)),
-            Duration::from_secs(32)
+            pace.due(SLOWEST_UPLOAD_RATE + 1),
+            start + Duration::from_secs(32)
         );
-        // No length, or one past the limit: the largest body's time, no more.
-        let largest = body_deadline(timeout, Some(UPLOAD_BODY_LIMIT as u64));
-        assert_eq!(body_deadline(timeout, None), largest);
-        assert_eq!(body_deadline(timeout, Some(u64::MAX)), largest);
-        assert_eq!(largest, Duration::from_secs(30 + 1616));
+        // The largest body allowed: under half an hour in all.
+        assert_eq!(
+            pace.due(UPLOAD_BODY_LIMIT as u64),
+            start + Duration::from_secs(30 + 1616)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_past_its_pace_is_a_408() {
+        let pace = Pace::new(tokio::time::Instant::now(), Duration::from_secs(30));
+        // In time: 1 KiB in and the next bytes 30 s later (due at 31 s).
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        let read = pace
+            .keep(1024, tokio::time::sleep(Duration::from_secs(1)))
+            .await;
+        assert!(read.is_ok());
+        // Late: nothing in yet and nothing until 31 s.
+        let late = pace
+            .keep(0, tokio::time::sleep(Duration::from_secs(1)))
+            .await;
+        match late {
+            Err(e @ AppError::TimedOut(_)) => {
+                assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT)
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
     }
 }

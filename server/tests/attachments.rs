@@ -235,7 +235,11 @@ async fn upload_bodies_wait_for_room_in_memory_and_give_it_back(pool: PgPool) {
         let megabytes = budget.available_megabytes().min(100) as u64;
         others.push(
             budget
-                .reserve(Some(megabytes * 1024 * 1024), Duration::from_secs(1))
+                .reserve(
+                    uuid::Uuid::new_v4(),
+                    Some(megabytes * 1024 * 1024),
+                    Duration::from_secs(1),
+                )
                 .await
                 .unwrap(),
         );

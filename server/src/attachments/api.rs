@@ -143,6 +143,7 @@ impl Pace {
 /// body's [`Pace`]; the reservation is held until the files are stored.
 async fn reserve_and_read(
     state: &AppState,
+    user: Uuid,
     headers: &HeaderMap,
     multipart: Multipart,
 ) -> AppResult<(Vec<Upload>, super::UploadReservation)> {
@@ -152,7 +153,7 @@ async fn reserve_and_read(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let reservation = pace
-        .keep(0, state.uploads.reserve(length, UPLOAD_MEMORY_WAIT))
+        .keep(0, state.uploads.reserve(user, length, UPLOAD_MEMORY_WAIT))
         .await??;
     Ok((read_files(multipart, pace).await?, reservation))
 }
@@ -261,7 +262,7 @@ async fn upload(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let result = match reserve_and_read(&state, &headers, multipart).await {
+    let result = match reserve_and_read(&state, user.id, &headers, multipart).await {
         Ok((files, _reservation)) => {
             // The files are in: only now a place among the requests being worked on, and the
             // request timeout for the work (the deadline layer leaves uploads to keep time).

@@ -8,9 +8,15 @@
 //! 3. raster images go through [`image::optimize`] on the blocking pool (bounded concurrency);
 //! 4. the result is stored under a fresh [`storage::StorageKey`] and a row records it.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
@@ -32,17 +38,50 @@ pub const MAX_FILES_PER_REQUEST: usize = 10;
 pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// How many bytes of upload bodies the server holds in memory at once, across all requests
-/// (`UPLOAD_MEMORY_MB`). A request reserves its whole body (its Content-Length, or the largest
-/// body allowed when it does not say) before reading a byte of it, and waits its turn in
-/// arrival order while others hold the room; whole reservations cannot deadlock each other.
-/// Without it, 40 parallel uploads of 100 MB would ask for 4 GB.
+/// (`UPLOAD_MEMORY_MB`), and how much of it one user may hold: half, or one largest body if
+/// that is more. A request reserves its whole body (its Content-Length, or the largest body
+/// allowed when it does not say) before reading a byte of it, first from its user's share and
+/// then from the whole, always in that order; it waits its turn in arrival order while others
+/// hold the room, and whole reservations taken in one order cannot deadlock each other.
+/// Without it, 40 parallel uploads of 100 MB would ask for 4 GB; without the share, one account
+/// sending a few large bodies slowly could keep everyone else's uploads waiting.
 #[derive(Debug, Clone)]
 pub struct UploadBudget {
     megabytes: Arc<Semaphore>,
+    per_user: u32,
+    /// Each user's share, while some of it is held or waited for.
+    users: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
 }
 
 /// What a request holds of the [`UploadBudget`] while its body is in memory.
-pub type UploadReservation = OwnedSemaphorePermit;
+#[derive(Debug)]
+pub struct UploadReservation {
+    room: Option<OwnedSemaphorePermit>,
+    share: Option<OwnedSemaphorePermit>,
+    user_share: Option<Arc<Semaphore>>,
+    users: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
+    user: Uuid,
+}
+
+impl Drop for UploadReservation {
+    fn drop(&mut self) {
+        drop(self.room.take());
+        drop(self.share.take());
+        let Some(user_share) = self.user_share.take() else {
+            return;
+        };
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        // Let go of this reservation's handle under the lock (handles are taken under it too):
+        // when only the map's is left, nobody holds or waits for the user's share.
+        drop(user_share);
+        if users
+            .get(&self.user)
+            .is_some_and(|share| Arc::strong_count(share) == 1)
+        {
+            users.remove(&self.user);
+        }
+    }
+}
 
 impl UploadBudget {
     /// Room for `bytes`, and at least for one request of the largest size allowed.
@@ -51,20 +90,48 @@ impl UploadBudget {
         let permits = megabytes(bytes).max(floor);
         Self {
             megabytes: Arc::new(Semaphore::new(permits as usize)),
+            per_user: (permits / 2).max(floor),
+            users: Arc::default(),
         }
     }
 
-    /// Reserves room for a body of `length` bytes (the largest allowed when unknown), waiting
-    /// at most `wait`; 503 when the room did not come free in time.
+    /// Reserves room for a body of `length` bytes (the largest allowed when unknown) sent by
+    /// `user`, waiting at most `wait`; 503 when the room did not come free in time.
     pub async fn reserve(
         &self,
+        user: Uuid,
         length: Option<u64>,
         wait: Duration,
     ) -> AppResult<UploadReservation> {
         let limit = api::UPLOAD_BODY_LIMIT as u64;
         let wanted = megabytes(length.unwrap_or(limit).min(limit));
-        match tokio::time::timeout(wait, self.megabytes.clone().acquire_many_owned(wanted)).await {
-            Ok(Ok(permit)) => Ok(permit),
+        let user_share = {
+            let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+            users
+                .entry(user)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_user as usize)))
+                .clone()
+        };
+        // Made before waiting, so that a wait given up still lets go of the user's entry.
+        let mut reservation = UploadReservation {
+            room: None,
+            share: None,
+            user_share: Some(user_share.clone()),
+            users: self.users.clone(),
+            user,
+        };
+        let acquired = tokio::time::timeout(wait, async {
+            let share = user_share.acquire_many_owned(wanted).await?;
+            let room = self.megabytes.clone().acquire_many_owned(wanted).await?;
+            Ok::<_, tokio::sync::AcquireError>((share, room))
+        })
+        .await;
+        match acquired {
+            Ok(Ok((share, room))) => {
+                reservation.share = Some(share);
+                reservation.room = Some(room);
+                Ok(reservation)
+            }
             // Never closed; waited too long.
             Ok(Err(_)) | Err(_) => {
                 tracing::warn!(megabytes = wanted, "upload waited too long for memory");
@@ -76,6 +143,14 @@ impl UploadBudget {
     /// Megabytes free right now.
     pub fn available_megabytes(&self) -> usize {
         self.megabytes.available_permits()
+    }
+
+    /// Users with a share held or waited for right now.
+    pub fn users_reserving(&self) -> usize {
+        self.users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -97,20 +172,22 @@ mod budget_tests {
     use super::*;
 
     const LIMIT_MB: u32 = (api::UPLOAD_BODY_LIMIT as u64).div_ceil(1024 * 1024) as u32;
+    const ADA: Uuid = Uuid::from_u128(1);
+    const BEA: Uuid = Uuid::from_u128(2);
 
     #[tokio::test]
     async fn a_body_reserves_its_length_rounded_up_to_whole_megabytes() {
         let budget = UploadBudget::new(1024 * 1024 * 1024);
         let before = budget.available_megabytes();
         let held = budget
-            .reserve(Some(3 * 1024 * 1024 + 1), Duration::from_millis(10))
+            .reserve(ADA, Some(3 * 1024 * 1024 + 1), Duration::from_millis(10))
             .await
             .unwrap();
         assert_eq!(budget.available_megabytes(), before - 4);
         drop(held);
         assert_eq!(budget.available_megabytes(), before);
         let tiny = budget
-            .reserve(Some(0), Duration::from_millis(10))
+            .reserve(ADA, Some(0), Duration::from_millis(10))
             .await
             .unwrap();
         assert_eq!(budget.available_megabytes(), before - 1);
@@ -122,13 +199,13 @@ mod budget_tests {
         let budget = UploadBudget::new(1024 * 1024 * 1024);
         let before = budget.available_megabytes();
         let unknown = budget
-            .reserve(None, Duration::from_millis(10))
+            .reserve(ADA, None, Duration::from_millis(10))
             .await
             .unwrap();
         assert_eq!(budget.available_megabytes(), before - LIMIT_MB as usize);
         drop(unknown);
         let huge = budget
-            .reserve(Some(u64::MAX), Duration::from_millis(10))
+            .reserve(ADA, Some(u64::MAX), Duration::from_millis(10))
             .await
             .unwrap();
         assert_eq!(budget.available_megabytes(), before - LIMIT_MB as usize);
@@ -141,18 +218,71 @@ mod budget_tests {
         let budget = UploadBudget::new(1);
         assert_eq!(budget.available_megabytes(), LIMIT_MB as usize);
         let first = budget
-            .reserve(None, Duration::from_millis(10))
+            .reserve(ADA, None, Duration::from_millis(10))
             .await
             .unwrap();
-        let second = budget.reserve(Some(1), Duration::from_millis(50)).await;
+        let second = budget
+            .reserve(BEA, Some(1), Duration::from_millis(50))
+            .await;
         assert!(matches!(second, Err(AppError::Unavailable)));
         // Once the first body is done, the waiting one gets its turn.
         let waiting = tokio::spawn({
             let budget = budget.clone();
-            async move { budget.reserve(Some(1), Duration::from_secs(5)).await }
+            async move { budget.reserve(BEA, Some(1), Duration::from_secs(5)).await }
         });
         tokio::task::yield_now().await;
         drop(first);
         assert!(waiting.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_user_holds_at_most_half_of_the_room_and_leaves_no_entry_behind() {
+        const MB: u64 = 1024 * 1024;
+        // 1 GiB: Ada's share is 512 MB, five largest bodies of 101 MB.
+        let budget = UploadBudget::new(1024 * MB);
+        let mut ada = Vec::new();
+        for _ in 0..5 {
+            ada.push(
+                budget
+                    .reserve(ADA, None, Duration::from_millis(10))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(budget.available_megabytes(), 1024 - 5 * LIMIT_MB as usize);
+        // Her sixth does not fit in the 7 MB left of her share: it waits for one of her own,
+        // though the room has 519 MB free…
+        let sixth = budget.reserve(ADA, None, Duration::from_millis(50)).await;
+        assert!(matches!(sixth, Err(AppError::Unavailable)));
+        // …which Bea still gets.
+        let bea = budget
+            .reserve(BEA, None, Duration::from_millis(10))
+            .await
+            .unwrap();
+        assert_eq!(budget.users_reserving(), 2);
+        let waiting = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.reserve(ADA, None, Duration::from_secs(5)).await }
+        });
+        tokio::task::yield_now().await;
+        drop(ada.pop());
+        let sixth = waiting.await.unwrap().unwrap();
+        drop((ada, bea, sixth));
+        assert_eq!(budget.available_megabytes(), 1024);
+        assert_eq!(budget.users_reserving(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_leaves_no_entry_behind() {
+        let budget = UploadBudget::new(1);
+        let held = budget
+            .reserve(ADA, None, Duration::from_millis(10))
+            .await
+            .unwrap();
+        let refused = budget.reserve(BEA, None, Duration::from_millis(20)).await;
+        assert!(matches!(refused, Err(AppError::Unavailable)));
+        assert_eq!(budget.users_reserving(), 1);
+        drop(held);
+        assert_eq!(budget.users_reserving(), 0);
     }
 }

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
+pub mod rooms;
 pub mod sealed;
 pub mod secrets;
 pub mod sessions;

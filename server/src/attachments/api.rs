@@ -414,19 +414,21 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_read_past_its_pace_is_a_408() {
-        let pace = Pace::new(tokio::time::Instant::now(), Duration::from_secs(30));
-        // In time: 1 KiB in and the next bytes 30 s later (due at 31 s).
-        tokio::time::sleep(Duration::from_secs(29)).await;
+        // Started long enough ago that, with nothing in yet, the next bytes are due in 100 ms.
+        let now = tokio::time::Instant::now();
+        let pace = Pace::new(now - Duration::from_millis(29_900), Duration::from_secs(30));
+        // 1 KiB in buys a second more: a read of 50 ms is in time.
         let read = pace
-            .keep(1024, tokio::time::sleep(Duration::from_secs(1)))
+            .keep(1024, tokio::time::sleep(Duration::from_millis(50)))
             .await;
         assert!(read.is_ok());
-        // Late: nothing in yet and nothing until 31 s.
+        // Nothing in, and nothing for a minute: given up when due, not after the minute.
         let late = pace
-            .keep(0, tokio::time::sleep(Duration::from_secs(1)))
+            .keep(0, tokio::time::sleep(Duration::from_secs(60)))
             .await;
+        assert!(now.elapsed() < Duration::from_secs(10));
         match late {
             Err(e @ AppError::TimedOut(_)) => {
                 assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT)

@@ -8,17 +8,16 @@
 //! 3. raster images go through [`image::optimize`] on the blocking pool (bounded concurrency);
 //! 4. the result is stored under a fresh [`storage::StorageKey`] and a row records it.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    rooms::{Places, Rooms},
+};
 
 pub mod api;
 pub mod image;
@@ -48,39 +47,15 @@ pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct UploadBudget {
     megabytes: Arc<Semaphore>,
-    per_user: u32,
-    /// Each user's share, while some of it is held or waited for.
-    users: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
+    /// Each user's share, in megabytes.
+    users: Rooms<Uuid>,
 }
 
 /// What a request holds of the [`UploadBudget`] while its body is in memory.
 #[derive(Debug)]
 pub struct UploadReservation {
-    room: Option<OwnedSemaphorePermit>,
-    share: Option<OwnedSemaphorePermit>,
-    user_share: Option<Arc<Semaphore>>,
-    users: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
-    user: Uuid,
-}
-
-impl Drop for UploadReservation {
-    fn drop(&mut self) {
-        drop(self.room.take());
-        drop(self.share.take());
-        let Some(user_share) = self.user_share.take() else {
-            return;
-        };
-        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
-        // Let go of this reservation's handle under the lock (handles are taken under it too):
-        // when only the map's is left, nobody holds or waits for the user's share.
-        drop(user_share);
-        if users
-            .get(&self.user)
-            .is_some_and(|share| Arc::strong_count(share) == 1)
-        {
-            users.remove(&self.user);
-        }
-    }
+    _room: OwnedSemaphorePermit,
+    _share: Places<Uuid>,
 }
 
 impl UploadBudget {
@@ -90,8 +65,7 @@ impl UploadBudget {
         let permits = megabytes(bytes).max(floor);
         Self {
             megabytes: Arc::new(Semaphore::new(permits as usize)),
-            per_user: (permits / 2).max(floor),
-            users: Arc::default(),
+            users: Rooms::new((permits / 2).max(floor)),
         }
     }
 
@@ -105,35 +79,19 @@ impl UploadBudget {
     ) -> AppResult<UploadReservation> {
         let limit = api::UPLOAD_BODY_LIMIT as u64;
         let wanted = megabytes(length.unwrap_or(limit).min(limit));
-        let user_share = {
-            let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
-            users
-                .entry(user)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_user as usize)))
-                .clone()
-        };
-        // Made before waiting, so that a wait given up still lets go of the user's entry.
-        let mut reservation = UploadReservation {
-            room: None,
-            share: None,
-            user_share: Some(user_share.clone()),
-            users: self.users.clone(),
-            user,
-        };
-        let acquired = tokio::time::timeout(wait, async {
-            let share = user_share.acquire_many_owned(wanted).await?;
-            let room = self.megabytes.clone().acquire_many_owned(wanted).await?;
-            Ok::<_, tokio::sync::AcquireError>((share, room))
+        let reserved = tokio::time::timeout(wait, async {
+            let share = self.users.take(user, wanted).await;
+            let room = self.megabytes.clone().acquire_many_owned(wanted).await;
+            (share, room)
         })
         .await;
-        match acquired {
-            Ok(Ok((share, room))) => {
-                reservation.share = Some(share);
-                reservation.room = Some(room);
-                Ok(reservation)
-            }
+        match reserved {
+            Ok((share, Ok(room))) => Ok(UploadReservation {
+                _room: room,
+                _share: share,
+            }),
             // Never closed; waited too long.
-            Ok(Err(_)) | Err(_) => {
+            Ok((_, Err(_))) | Err(_) => {
                 tracing::warn!(megabytes = wanted, "upload waited too long for memory");
                 Err(AppError::Unavailable)
             }
@@ -147,10 +105,7 @@ impl UploadBudget {
 
     /// Users with a share held or waited for right now.
     pub fn users_reserving(&self) -> usize {
-        self.users
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.users.busy()
     }
 }
 

@@ -26,9 +26,8 @@
 //!   gate itself, through [`Deferred`], once they are in.
 
 use std::{
-    collections::HashMap,
     net::{IpAddr, Ipv4Addr},
-    sync::{Arc, Mutex, PoisonError},
+    sync::Arc,
     time::Duration,
 };
 
@@ -44,6 +43,7 @@ use http_body_util::{BodyExt, LengthLimitError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{body_limit, client_ip::ClientIp};
+use crate::rooms::{Places, Rooms};
 
 /// How many requests may be receiving their bodies before admission at once.
 pub const BODIES_AT_ONCE: usize = 64;
@@ -58,7 +58,7 @@ pub struct Gate {
     work: Arc<Semaphore>,
     bodies: Arc<Semaphore>,
     /// Room for bodies being read, per client that has some.
-    readers: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
+    readers: Rooms<IpAddr>,
     /// Paths of event streams, which stay open and are not admitted.
     streams: &'static [&'static str],
     /// Path prefixes whose POST handlers read their multipart bodies and enter by themselves.
@@ -81,35 +81,6 @@ impl Deferred {
     }
 }
 
-/// One body being read for a client. The client's entry goes when nobody holds or waits for
-/// its room any more.
-struct Reading {
-    permit: Option<OwnedSemaphorePermit>,
-    room: Option<Arc<Semaphore>>,
-    readers: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
-    client: IpAddr,
-}
-
-impl Drop for Reading {
-    fn drop(&mut self) {
-        drop(self.permit.take());
-        let Some(room) = self.room.take() else {
-            return;
-        };
-        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        // Let go of this reading's share under the lock (clones are taken under it too): if
-        // only the map's is left, nobody else reads or waits. Two readings ending at once both
-        // get here in turn, and the second sees the last share.
-        drop(room);
-        if readers
-            .get(&self.client)
-            .is_some_and(|room| Arc::strong_count(room) == 1)
-        {
-            readers.remove(&self.client);
-        }
-    }
-}
-
 /// The gate for a pool of `pool_size` connections: half of them for requests, the other half
 /// for what runs beside them (the job workers' polls and heartbeats, the LISTEN connection).
 /// Measured: with 16 of 20 for requests, every connection was still taken under load and
@@ -125,7 +96,7 @@ pub fn gate(
     Gate {
         work: Arc::new(Semaphore::new(permits as usize)),
         bodies: Arc::new(Semaphore::new(BODIES_AT_ONCE)),
-        readers: Arc::default(),
+        readers: Rooms::new(BODIES_PER_CLIENT as u32),
         streams,
         self_admitting,
     }
@@ -153,27 +124,8 @@ impl Gate {
 
     /// Room for one more body from `client`, once fewer than [`BODIES_PER_CLIENT`] of its
     /// bodies are being read (in arrival order).
-    async fn start_reading(&self, client: IpAddr) -> Reading {
-        let room = {
-            let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-            readers
-                .entry(client)
-                .or_insert_with(|| Arc::new(Semaphore::new(BODIES_PER_CLIENT)))
-                .clone()
-        };
-        // Made before the wait: if the wait is given up, dropping it still tidies the entry.
-        let mut reading = Reading {
-            permit: None,
-            room: Some(room.clone()),
-            readers: self.readers.clone(),
-            client,
-        };
-        reading.permit = Some(
-            room.acquire_owned()
-                .await
-                .expect("a client's body room is never closed"),
-        );
-        reading
+    async fn start_reading(&self, client: IpAddr) -> Places<IpAddr> {
+        self.readers.take(client, 1).await
     }
 }
 
@@ -372,7 +324,7 @@ mod tests {
         assert!(futures::poll!(given_up.as_mut()).is_pending());
         drop(given_up);
         drop((reading, eves, next));
-        assert!(gate.readers.lock().unwrap().is_empty());
+        assert_eq!(gate.readers.busy(), 0);
     }
 
     async fn collected(request: Request) -> Bytes {

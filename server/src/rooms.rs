@@ -132,4 +132,27 @@ mod tests {
         drop(whole);
         assert_eq!(rooms.busy(), 0);
     }
+
+    #[tokio::test]
+    async fn a_wait_dropped_before_or_after_its_turn_came_leaves_no_entry() {
+        let rooms = Rooms::new(1);
+        // Given up while still waiting, its key's holder gone after it.
+        let holder = soon(rooms.take("ada", 1)).await.expect("room");
+        let mut waiting = Box::pin(rooms.take("ada", 1));
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        drop(waiting);
+        drop(holder);
+        assert_eq!(rooms.busy(), 0);
+        // Given its turn by the holder leaving, then dropped before it ran again.
+        let holder = soon(rooms.take("bea", 1)).await.expect("room");
+        let mut waiting = Box::pin(rooms.take("bea", 1));
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        drop(holder);
+        drop(waiting);
+        assert_eq!(rooms.busy(), 0);
+        // And the room is whole again.
+        let whole = soon(rooms.take("bea", 1)).await.expect("the room is free");
+        drop(whole);
+        assert_eq!(rooms.busy(), 0);
+    }
 }

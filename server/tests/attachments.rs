@@ -514,6 +514,16 @@ async fn slow_bodies_do_not_keep_other_requests_out(pool: PgPool) {
     assert_eq!(body["data"]["tasks"].as_array().unwrap().len(), 3);
 }
 
+/// The same app (database, session key) with a request timeout of `seconds`. The user is set up
+/// through another one with the usual timeout: signing up hashes passwords, which may queue
+/// behind other tests' hashing for longer than a second.
+async fn short_timeout_app(pool: &PgPool, seconds: u64) -> TestApp {
+    spawn_app_with(pool.clone(), |c| {
+        c.request_timeout = Duration::from_secs(seconds)
+    })
+    .await
+}
+
 /// A request whose body arrives only when the test sends it, in pieces; the receiver ends it.
 fn paced_body() -> (tokio::sync::mpsc::Sender<Vec<u8>>, Body) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
@@ -539,10 +549,11 @@ fn paced_upload(client: &Client<'_>, task: &str, length: usize, body: Body) -> R
 
 #[sqlx::test(migrations = false)]
 async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
-    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
-    let (ada, task) = user_with_task(&app, "ada@example.com").await;
-    // 1 MB of notes, half sent at once and half 2.5 s later, past the request timeout (1 s) that
-    // every other request keeps: the first half bought 7 s more (at 64 KiB/s).
+    let setup = spawn_app(pool.clone()).await;
+    let (ada, task) = user_with_task(&setup, "ada@example.com").await;
+    let app = short_timeout_app(&pool, 2).await;
+    // 1 MB of notes, half sent at once and half 4 s later, past the request timeout (2 s) that
+    // every other request keeps: the first half bought 8 s more (at 64 KiB/s).
     let bytes = multipart(&[(
         "notes.txt",
         "revise chapter four\n".repeat(50_000).as_bytes(),
@@ -556,7 +567,7 @@ async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
     )));
     let (first, rest) = bytes.split_at(bytes.len() / 2);
     tx.send(first.to_vec()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     tx.send(rest.to_vec()).await.unwrap();
     drop(tx);
     let response = response.await.unwrap().unwrap();
@@ -567,8 +578,9 @@ async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn an_upload_that_stops_gets_408_and_stores_nothing(pool: PgPool) {
-    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
-    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    let setup = spawn_app(pool.clone()).await;
+    let (ada, task) = user_with_task(&setup, "ada@example.com").await;
+    let app = short_timeout_app(&pool, 1).await;
     let room = app.state.uploads.available_megabytes();
     // Half of a few hundred bytes comes, then nothing: given up a second or two later.
     let bytes = multipart(&[("notes.txt", b"half of these notes")]);
@@ -613,8 +625,9 @@ async fn given_up(
 
 #[sqlx::test(migrations = false)]
 async fn an_upload_trickled_in_is_cut_off_soon_after_the_request_timeout(pool: PgPool) {
-    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
-    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    let setup = spawn_app(pool.clone()).await;
+    let (ada, task) = user_with_task(&setup, "ada@example.com").await;
+    let app = short_timeout_app(&pool, 1).await;
     let room = app.state.uploads.available_megabytes();
     // It says 1 MB (1 s + 16 s at the slowest rate for the whole body) and sends 1 KB every
     // 200 ms: far below the pace, so it ends about 2 s in, not when 1 MB would have been due.
@@ -641,8 +654,9 @@ async fn an_upload_trickled_in_is_cut_off_soon_after_the_request_timeout(pool: P
 
 #[sqlx::test(migrations = false)]
 async fn other_requests_still_end_at_the_request_timeout(pool: PgPool) {
-    let app = spawn_app_with(pool.clone(), |c| c.request_timeout = Duration::from_secs(1)).await;
-    let (mut ada, _) = user_with_task(&app, "ada@example.com").await;
+    let setup = spawn_app(pool.clone()).await;
+    let (mut ada, _) = user_with_task(&setup, "ada@example.com").await;
+    let app = short_timeout_app(&pool, 1).await;
     // A JSON body that never ends: the request timeout (1 s) answers it, well before the 15 s
     // the gate gives a body.
     let (tx, body) = paced_body();

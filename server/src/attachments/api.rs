@@ -103,7 +103,8 @@ const UPLOAD_MEMORY_WAIT: Duration = Duration::from_secs(20);
 pub const SLOWEST_UPLOAD_RATE: u64 = 64 * 1024;
 
 /// The pace an upload body must keep while it is read: after a grace of the request timeout
-/// (the wait for memory included), the bytes received so far at [`SLOWEST_UPLOAD_RATE`]. A 10 MB
+/// (counted from when its memory is reserved), the bytes received so far at
+/// [`SLOWEST_UPLOAD_RATE`]. A 10 MB
 /// photo from a phone on a poor line (30 s + 160 s) gets through, and the whole body's time
 /// grows with its length; a body trickled in a few bytes at a time is cut off soon after the
 /// grace, so it cannot hold its memory reservation for long without sending.
@@ -120,7 +121,13 @@ impl Pace {
 
     /// When the next bytes must have come, `received` bytes in.
     pub fn due(&self, received: u64) -> tokio::time::Instant {
-        self.start + self.grace + Duration::from_secs(received.div_ceil(SLOWEST_UPLOAD_RATE))
+        let wait = self
+            .grace
+            .saturating_add(Duration::from_secs(received.div_ceil(SLOWEST_UPLOAD_RATE)));
+        // A request timeout set absurdly high means, in effect, no deadline (not a panic).
+        self.start
+            .checked_add(wait)
+            .unwrap_or_else(|| self.start + Duration::from_secs(100 * 365 * 24 * 3600))
     }
 
     /// Runs one read of the body, 408 when it ends past [`Pace::due`].
@@ -139,22 +146,24 @@ impl Pace {
     }
 }
 
-/// Reserves memory for the whole body (`AppState::uploads`), then reads the files at the
-/// body's [`Pace`]; the reservation is held until the files are stored.
+/// Reserves memory for the whole body (`AppState::uploads`, 503 after
+/// [`UPLOAD_MEMORY_WAIT`]), then reads the files at the body's [`Pace`], which starts once the
+/// memory is there; the reservation is held until the files are stored.
 async fn reserve_and_read(
     state: &AppState,
     user: Uuid,
     headers: &HeaderMap,
     multipart: Multipart,
 ) -> AppResult<(Vec<Upload>, super::UploadReservation)> {
-    let pace = Pace::new(tokio::time::Instant::now(), state.config.request_timeout);
     let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let reservation = pace
-        .keep(0, state.uploads.reserve(user, length, UPLOAD_MEMORY_WAIT))
-        .await??;
+    let reservation = state
+        .uploads
+        .reserve(user, length, UPLOAD_MEMORY_WAIT)
+        .await?;
+    let pace = Pace::new(tokio::time::Instant::now(), state.config.request_timeout);
     Ok((read_files(multipart, pace).await?, reservation))
 }
 
@@ -264,22 +273,22 @@ async fn upload(
     };
     let result = match reserve_and_read(&state, user.id, &headers, multipart).await {
         Ok((files, _reservation)) => {
-            // The files are in: only now a place among the requests being worked on, and the
-            // request timeout for the work (the deadline layer leaves uploads to keep time).
-            let work = async {
-                let _place = match &deferred {
-                    Some(Extension(deferred)) => Some(deferred.enter().await),
-                    None => None,
-                };
-                service::upload(&state, user.id, task_id, files).await
+            // The files are in: only now a place among the requests being worked on, waited for
+            // at most the request timeout (503: the server is busy). Once it has one, storing
+            // runs to the end rather than being cut off between a stored file and its row.
+            let place = match &deferred {
+                Some(Extension(deferred)) => {
+                    tokio::time::timeout(state.config.request_timeout, deferred.enter())
+                        .await
+                        .map(Some)
+                        .map_err(|_| AppError::Unavailable)
+                }
+                None => Ok(None),
             };
-            tokio::time::timeout(state.config.request_timeout, work)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(AppError::TimedOut(
-                        "Storing the files took too long. Please try again.".into(),
-                    ))
-                })
+            match place {
+                Ok(_place) => service::upload(&state, user.id, task_id, files).await,
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(e),
     };
@@ -407,6 +416,9 @@ mod tests {
             pace.due(SLOWEST_UPLOAD_RATE + 1),
             start + Duration::from_secs(32)
         );
+        // A request timeout set absurdly high does not overflow the clock.
+        let endless = Pace::new(start, Duration::MAX);
+        assert!(endless.due(u64::MAX) > start + Duration::from_secs(365 * 24 * 3600));
         // The largest body allowed: under half an hour in all.
         assert_eq!(
             pace.due(UPLOAD_BODY_LIMIT as u64),
@@ -416,9 +428,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_past_its_pace_is_a_408() {
-        // Started long enough ago that, with nothing in yet, the next bytes are due in 100 ms.
+        // A grace of 100 ms: with nothing in yet, the next bytes are due 100 ms from now.
         let now = tokio::time::Instant::now();
-        let pace = Pace::new(now - Duration::from_millis(29_900), Duration::from_secs(30));
+        let pace = Pace::new(now, Duration::from_millis(100));
         // 1 KiB in buys a second more: a read of 50 ms is in time.
         let read = pace
             .keep(1024, tokio::time::sleep(Duration::from_millis(50)))

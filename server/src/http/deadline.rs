@@ -3,8 +3,9 @@
 //!
 //! Uploads are the exception. Their bodies are up to 100 MB, which takes minutes on a slow
 //! line (10 MB needs about 3 Mbit/s to arrive within 30 s), so the requests that admit
-//! themselves through the gate ([`admission::Gate::admits_itself`]) keep their own time: a
-//! deadline for the body that grows with its length, then this one for the work after it
+//! themselves through the gate ([`admission::Gate::admits_itself`]) keep their own time: their
+//! body keeps a pace (the bytes received so far at the slowest rate allowed, after a grace of
+//! this timeout), and their wait for a place after it is bounded by this timeout
 //! (`attachments::api`).
 
 use std::time::Duration;

@@ -71,7 +71,8 @@ impl<K: Eq + Hash + Clone> Rooms<K> {
     }
 
     /// Keys with places held or waited for.
-    pub fn busy(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn busy(&self) -> usize {
         self.map
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

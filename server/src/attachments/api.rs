@@ -271,27 +271,22 @@ async fn upload(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let result = match reserve_and_read(&state, user.id, &headers, multipart).await {
-        Ok((files, _reservation)) => {
-            // The files are in: only now a place among the requests being worked on, waited for
-            // at most the request timeout (503: the server is busy). Once it has one, storing
-            // runs to the end rather than being cut off between a stored file and its row.
-            let place = match &deferred {
-                Some(Extension(deferred)) => {
-                    tokio::time::timeout(state.config.request_timeout, deferred.enter())
-                        .await
-                        .map(Some)
-                        .map_err(|_| AppError::Unavailable)
-                }
-                None => Ok(None),
-            };
-            match place {
-                Ok(_place) => service::upload(&state, user.id, task_id, files).await,
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e),
-    };
+    let result = async {
+        let (files, _reservation) = reserve_and_read(&state, user.id, &headers, multipart).await?;
+        // The files are in: only now a place among the requests being worked on, waited for at
+        // most the request timeout (503: the server is busy). Once it has one, storing runs to
+        // the end rather than being cut off between a stored file and its row.
+        let _place = match &deferred {
+            Some(Extension(deferred)) => Some(
+                tokio::time::timeout(state.config.request_timeout, deferred.enter())
+                    .await
+                    .map_err(|_| AppError::Unavailable)?,
+            ),
+            None => None,
+        };
+        service::upload(&state, user.id, task_id, files).await
+    }
+    .await;
     if html {
         // The plain form (no JavaScript): back to the task's page with the outcome.
         let flash = match &result {

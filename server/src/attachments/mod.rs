@@ -104,7 +104,8 @@ impl UploadBudget {
     }
 
     /// Users with a share held or waited for right now.
-    pub fn users_reserving(&self) -> usize {
+    #[cfg(test)]
+    fn users_reserving(&self) -> usize {
         self.users.busy()
     }
 }

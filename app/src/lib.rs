@@ -77,9 +77,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Title formatter=|title: String| {
-            if title.is_empty() { "Spacedly".to_string() } else { format!("{title} · Spacedly") }
-        } />
+        // The one formatter: it escapes every page's title (see components::text).
+        <Title formatter=crate::components::text::page_title />
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Landing />

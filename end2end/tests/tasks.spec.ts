@@ -144,12 +144,36 @@ test('the task pages have no serious accessibility violation', async ({ page }) 
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await page.getByRole('link', { name: 'Accessible task' }).click();
   const detail = page.url();
+  // The task page names the priority as the list does.
+  await expect(page.locator('.task-detail__meta .badge--medium')).toHaveText('Medium');
+  // An unread notification, so its "New" badge is checked too.
+  await page.goto('/tasks');
+  await page.getByRole('button', { name: 'Complete Accessible task' }).click();
+  await page.goto('/notifications');
+  await expect(page.locator('.badge--new')).toHaveText('New');
   for (const url of ['/tasks', '/tasks/new', detail, '/notifications']) {
     await page.goto(url);
     await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
     const results = await new AxeBuilder({ page }).analyze();
     const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.map((v) => `${url}: ${v.id} ${v.help} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
+  }
+});
+
+test('on a 390 px phone the header keeps every control on one line', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await register(page, 'Narrow Screen Person', uniqueEmail('narrow'));
+  for (const url of ['/dashboard', '/tasks', '/notifications']) {
+    await page.goto(url);
+    const header = page.locator('.app-header__inner');
+    const signOut = page.getByRole('button', { name: 'Sign out', exact: true });
+    const box = (await signOut.boundingBox())!;
+    const lineHeight = await signOut.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 20);
+    // One line of text plus the button's padding and border.
+    expect(box.height, `${url}: Sign out wraps`).toBeLessThan(lineHeight * 2);
+    const inner = (await header.boundingBox())!;
+    expect(box.x + box.width, `${url}: Sign out overflows`).toBeLessThanOrEqual(inner.x + inner.width + 1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   }
 });
 

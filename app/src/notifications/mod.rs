@@ -187,7 +187,7 @@ fn NotificationList(data: NotificationPageData) -> impl IntoView {
                 <li class="notification" class:notification--unread=!n.read>
                     <div class="notification__body">
                         <strong>{n.title.clone()}</strong>
-                        {(!n.read).then(|| view! { <span class="badge badge--high">"New"</span> })}
+                        {(!n.read).then(|| view! { <span class="badge badge--new">"New"</span> })}
                         <p>{n.message.clone()}</p>
                         <small class="muted">{n.at.clone()}
                             {n.task.clone().map(|id| view! { " · " <a href=format!("/tasks/{id}")>"Open the task"</a> })}

@@ -58,7 +58,10 @@ pub struct TaskView {
     pub description: String,
     pub link: String,
     pub category: String,
+    /// The form's value (`high`).
     pub priority: String,
+    /// What the page shows (`High`, as the list does).
+    pub priority_label: String,
     pub status: String,
     pub status_label: String,
     pub due: Option<String>,
@@ -185,6 +188,7 @@ mod backend {
             link: t.link.clone(),
             category: t.category.clone(),
             priority: t.priority().as_str().into(),
+            priority_label: t.priority().label().into(),
             status: t.status().as_str().into(),
             status_label: t.status().label().into(),
             due: t.due_at.map(|at| when(at, zone)),

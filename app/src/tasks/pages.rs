@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
 use crate::{
-    components::layout::SignedInLayout,
+    components::{layout::SignedInLayout, text::TextArea},
     forms::{Field, FormMessage, FormState, PostForm},
     page::require_me,
     pages::not_found::NotFound,
@@ -258,14 +258,15 @@ fn TaskFields(
         <Field name="title" id="task-title" label="Title" value=t.as_ref().map(|t| t.title.clone()).unwrap_or_default() required=true state=state.clone() />
         <div class="field" class:field--invalid=description_invalid>
             <label for="task-description">"Description"</label>
-            <textarea
+            <TextArea
                 id="task-description"
                 name="description"
-                rows="6"
-                maxlength="5000"
-                aria-invalid=description_invalid.then_some("true")
-                aria-describedby=description_invalid.then_some("task-description-error")
-            >{description}</textarea>
+                rows=6
+                maxlength=5000
+                value=description
+                invalid=description_invalid
+                described_by=description_invalid.then(|| "task-description-error".to_string())
+            />
             {description_error.map(|e| view! { <p class="field__error" id="task-description-error" role="alert">{e}</p> })}
         </div>
         <Field name="link" id="task-link" label="Link" kind="url" hint="An http:// or https:// address, optional." value=t.as_ref().map(|t| t.link.clone()).unwrap_or_default() state=state.clone() />
@@ -425,7 +426,7 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
     view! {
         <section class="panel task-detail">
             <p class="task-detail__meta">
-                <span class=format!("badge badge--{}", task.priority)>{task.priority.clone()}</span>
+                <span class=format!("badge badge--{}", task.priority)>{task.priority_label.clone()}</span>
                 <span class="badge">{task.category.clone()}</span>
                 <span class="badge">{task.status_label.clone()}</span>
                 {task.due.clone().map(|d| view! {

@@ -168,6 +168,14 @@ fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
 
 async fn serve(state: AppState) -> anyhow::Result<()> {
     state.config.check_serve_binding()?;
+    if let Some(file) = &state.config.dev_secret_file {
+        tracing::warn!(
+            file = %file.display(),
+            "SECRET_KEY is not set: sessions are signed with this instance's generated \
+             development secret, so another instance or checkout (another DATA_DIR) will not \
+             accept them; set the same SECRET_KEY on every instance to run several"
+        );
+    }
     let options = leptos_options(&state.config)?;
     let routes = generate_route_list(App);
 

@@ -45,6 +45,9 @@ pub struct Config {
     pub database_max_connections: u32,
     /// At least 32 bytes; signs the session cookie.
     pub secret_key: SecretBox<[u8]>,
+    /// Where the generated development secret is kept, when SECRET_KEY is not set: sessions
+    /// signed with it are refused by any instance with another DATA_DIR.
+    pub dev_secret_file: Option<PathBuf>,
     /// `None`: the dev outbox under `data_dir/mail`.
     /// May hold the SMTP password: redacted in `Debug`.
     pub smtp_url: Option<SecretString>,
@@ -230,6 +233,10 @@ impl Config {
             )?
             .into();
 
+        let dev_secret_file = env
+            .get("SECRET_KEY")
+            .is_none()
+            .then(|| data_dir.join("dev-secret"));
         let secret_key = match env.get("SECRET_KEY") {
             Some(s) if production && secret_is_weak(&s) => bail!(
                 "SECRET_KEY is too weak for production: use at least 32 random characters \
@@ -312,6 +319,7 @@ impl Config {
             database_url,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
             secret_key,
+            dev_secret_file,
             smtp_url,
             mail_from: env
                 .get("MAIL_FROM")
@@ -386,6 +394,7 @@ impl Config {
                     .to_vec()
                     .into_boxed_slice(),
             ),
+            dev_secret_file: None,
             smtp_url: None,
             mail_from: "Spacedly <no-reply@spacedly.test>".into(),
             data_dir: data_dir.clone(),

@@ -111,6 +111,9 @@ pub struct ListedObject {
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
     description: String,
+    /// The folder of a local store: where half-written files can be left (see
+    /// [`Storage::remove_partial_files`]).
+    local_root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -143,6 +146,8 @@ impl Storage {
                 Ok(Self {
                     store: Arc::new(store),
                     description: format!("s3 bucket {}", s3.bucket),
+                    // A PUT is atomic: S3 never keeps half an object.
+                    local_root: None,
                 })
             }
         }
@@ -158,6 +163,7 @@ impl Storage {
         Ok(Self {
             store: Arc::new(store),
             description: format!("local folder {}", root.display()),
+            local_root: Some(root.to_path_buf()),
         })
     }
 
@@ -166,6 +172,7 @@ impl Storage {
         Self {
             store: Arc::new(object_store::memory::InMemory::new()),
             description: "in memory".into(),
+            local_root: None,
         }
     }
 
@@ -216,9 +223,76 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Removes the half-written files that a crash (`kill -9` during an upload) left in a
+    /// local store, last modified before `cutoff`; returns how many.
+    ///
+    /// object_store writes a local object to `<key>#<n>` and renames it when complete. A file
+    /// still named so was never finished, and `list` does not show it (such names are not valid
+    /// keys), so the orphan sweep would never see it. Only names of that shape under our key
+    /// prefix are touched.
+    pub async fn remove_partial_files(&self, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || remove_partials_under(&root.join("u"), cutoff))
+            .await
+            .context("the partial-file sweep panicked")?
+    }
+}
+
+/// Whether a file name is object_store's name for an unfinished write: `<name>#<digits>`.
+fn is_partial_name(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(stem, n)| {
+        !stem.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn remove_partials_under(dir: &std::path::Path, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            removed += remove_partials_under(&path, cutoff)?;
+            continue;
+        }
+        let name = entry.file_name();
+        if !kind.is_file() || !is_partial_name(&name.to_string_lossy()) {
+            continue;
+        }
+        let modified: DateTime<Utc> = entry.metadata()?.modified()?.into();
+        if modified < cutoff {
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                // Finished or removed by another instance meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("removing {}", path.display())),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_names_are_object_stores_staging_names() {
+        assert!(is_partial_name("0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80#1"));
+        assert!(is_partial_name("x#12345"));
+        assert!(!is_partial_name("0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80"));
+        assert!(!is_partial_name("x#"));
+        assert!(!is_partial_name("#1"));
+        assert!(!is_partial_name("x#1a"));
+    }
 
     async fn read_all(storage: &Storage, key: &StorageKey) -> Option<Vec<u8>> {
         let object = storage.get(key).await.unwrap()?;

@@ -223,6 +223,102 @@ async fn the_storage_quota_is_enforced_before_processing(pool: PgPool) {
     assert_eq!(rows(&pool).await, 1);
 }
 
+/// What `kill -9` during uploads leaves in a local store: a file stored whose row was never
+/// written, and a file object_store was still writing (`<key>#<n>`, renamed when complete).
+#[sqlx::test(migrations = false)]
+async fn the_sweep_removes_files_a_crash_left_and_the_quota_never_counts_them(pool: PgPool) {
+    use spacedly_server::{attachments::service, storage::StorageKey};
+    let app = spawn_app_with(pool.clone(), |config| config.storage_quota_bytes = 100_000).await;
+    let (mut ada, task) = user_with_task(&app, "ada@example.com").await;
+    let (status, body) = upload(&app, &ada, &task, &[("kept.txt", &vec![b'k'; 40_000])]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let kept = body["data"]["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+
+    let complete = StorageKey::new_for_user(user);
+    app.state
+        .storage
+        .put(&complete, vec![b'c'; 50_000].into())
+        .await
+        .unwrap();
+    let uploads = app.state.config.data_dir.join("uploads");
+    let partial = uploads.join(format!("{}#4", StorageKey::new_for_user(user).as_str()));
+    std::fs::write(&partial, vec![b'p'; 30_000]).unwrap();
+    assert_eq!(stored_objects(&app).await, 3);
+
+    // Neither counts: 40 KB used, so 50 KB more still fits the 100 KB quota.
+    assert_eq!(service::used_bytes(&pool, user).await.unwrap(), 40_000);
+    let (status, body) = upload(&app, &ada, &task, &[("more.txt", &vec![b'm'; 50_000])]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(stored_objects(&app).await, 4);
+
+    // Young files may belong to an upload between its two steps: left alone.
+    assert_eq!(service::sweep_orphans(&app.state).await.unwrap(), 0);
+    assert_eq!(stored_objects(&app).await, 4);
+
+    // An hour later both leftovers go, and only they do.
+    app.state.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(service::sweep_orphans(&app.state).await.unwrap(), 2);
+    assert!(!partial.exists());
+    assert!(app.state.storage.get(&complete).await.unwrap().is_none());
+    assert_eq!(stored_objects(&app).await, 2);
+    assert_eq!(rows(&pool).await, 2);
+    let (status, _, _) = ada.get(&format!("/api/attachments/{kept}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Running it again finds nothing.
+    assert_eq!(service::sweep_orphans(&app.state).await.unwrap(), 0);
+}
+
+/// A body that is not multipart gets the envelope, readable: no Content-Encoding on a body
+/// that was not encoded (browsers and HTTP libraries fail to decode it otherwise).
+#[sqlx::test(migrations = false)]
+async fn a_body_that_is_not_multipart_gets_a_readable_error(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (ada, task) = user_with_task(&app, "ada@example.com").await;
+    for content_type in ["application/json", "multipart/form-data", "text/plain"] {
+        let request = Request::post(format!("/api/attachments/{task}"))
+            .header("x-forwarded-for", ada.ip)
+            .header("cookie", ada.cookie.clone().unwrap_or_default())
+            .header("content-type", content_type)
+            .header("accept-encoding", "gzip")
+            .body(Body::from(vec![b'x'; 4096]))
+            .unwrap();
+        let response = app.send(request).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{content_type}");
+        let encoding = response.headers().get("content-encoding").cloned();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = match encoding.as_ref().map(|v| v.to_str().unwrap()) {
+            Some("gzip") => {
+                use std::io::Read;
+                let mut out = String::new();
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_string(&mut out)
+                    .expect("a gzip body that really is gzip");
+                out
+            }
+            None => String::from_utf8(bytes.to_vec()).unwrap(),
+            Some(other) => panic!("unexpected encoding {other}"),
+        };
+        let body: serde_json::Value = serde_json::from_str(&text).expect("the JSON envelope");
+        assert_eq!(body["success"], false);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("multipart/form-data"),
+            "{content_type}: {body}"
+        );
+    }
+    assert_eq!(rows(&pool).await, 0);
+}
+
 #[sqlx::test(migrations = false)]
 async fn upload_bodies_wait_for_room_in_memory_and_give_it_back(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;

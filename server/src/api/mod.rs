@@ -1,17 +1,14 @@
 //! The JSON API under /api. Each feature adds its own `router()` here; every answer uses the
 //! envelope of API.md, unknown paths included.
 
+mod input;
 pub mod json;
+
+pub use input::ApiJson;
 
 use std::sync::OnceLock;
 
-use axum::{
-    extract::{rejection::JsonRejection, FromRequest, Request},
-    http::header,
-    response::IntoResponse,
-    Router,
-};
-use serde::de::DeserializeOwned;
+use axum::{http::header, response::IntoResponse, Router};
 use utoipa::{
     openapi::{
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -148,33 +145,4 @@ async fn openapi_json() -> impl IntoResponse {
 
 async fn not_found() -> AppError {
     AppError::NotFound
-}
-
-/// `Json<T>` whose rejections (malformed JSON, wrong types, missing content type) are answered
-/// with the API's error envelope instead of axum's plain text.
-pub struct ApiJson<T>(pub T);
-
-impl<T, S> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
-            Err(JsonRejection::JsonDataError(e)) => Err(AppError::BadRequest(e.body_text())),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(AppError::BadRequest(
-                "The request body is not valid JSON".into(),
-            )),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::PayloadTooLarge)
-            }
-            Err(_) => Err(AppError::BadRequest(
-                "The request body could not be read".into(),
-            )),
-        }
-    }
 }

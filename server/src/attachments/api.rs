@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::{
     body::Body,
-    extract::{Multipart, Path, State},
+    extract::{multipart::MultipartRejection, Multipart, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension,
@@ -77,13 +77,43 @@ pub struct UploadedData {
     pub attachments: Vec<AttachmentJson>,
 }
 
-/// The multipart form: one or more `files` parts.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UploadForm {
-    #[schema(value_type = Vec<String>, format = Binary)]
-    files: Vec<Vec<u8>>,
+/// The multipart form, for the document only: one or more `files` parts (parts of other names
+/// are skipped).
+pub struct UploadForm;
+
+impl utoipa::PartialSchema for UploadForm {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{
+            schema::Type, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat,
+        };
+        let file = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+        ObjectBuilder::new()
+            .property(
+                "files",
+                ArrayBuilder::new()
+                    .items(file)
+                    .min_items(Some(1))
+                    .max_items(Some(MAX_FILES_PER_REQUEST))
+                    .description(Some(
+                        "1 to 10 files of at most 10 MB each: JPEG, PNG, GIF, WebP, PDF, Word, \
+                         Excel, PowerPoint or plain text, as their bytes show (the name's \
+                         extension must agree)",
+                    )),
+            )
+            .required("files")
+            // A part's name is a header parameter: no control characters.
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^[^\u0000-\u001F\u007F]*$")),
+            ))
+            .into()
+    }
 }
+
+impl utoipa::ToSchema for UploadForm {}
 
 fn id(raw: &str) -> AppResult<Uuid> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -264,7 +294,7 @@ async fn upload(
     headers: HeaderMap,
     Path(task_id): Path<String>,
     deferred: Option<Extension<Deferred>>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let html = wants_html(&headers);
     let task_id = match id(&task_id) {
@@ -272,6 +302,11 @@ async fn upload(
         Err(e) => return e.into_response(),
     };
     let result = async {
+        let multipart = multipart.map_err(|_| {
+            AppError::BadRequest(
+                "Send the files as multipart/form-data, in parts named \"files\"".into(),
+            )
+        })?;
         let (files, _reservation) = reserve_and_read(&state, user.id, &headers, multipart).await?;
         // The files are in: only now a place among the requests being worked on, waited for at
         // most the request timeout (503: the server is busy). Once it has one, storing runs to
@@ -339,7 +374,15 @@ fn content_disposition(name: &str, inline: bool) -> HeaderValue {
 #[utoipa::path(get, path = "/{id}", tag = "attachments", security(("cookie" = []), ("bearer" = [])),
     params(("id" = String, Path, description = "The attachment id")),
     responses((status = 200, description = "The file, with its Content-Type and Content-Disposition",
-        content_type = "application/octet-stream"), (status = 404, body = crate::error::ErrorBody)))]
+        content(("image/jpeg"), ("image/png"), ("image/gif"), ("image/webp"), ("application/pdf"),
+            ("application/msword"),
+            ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            ("application/vnd.ms-excel"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("application/vnd.ms-powerpoint"),
+            ("application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+            ("text/plain"))),
+        (status = 404, body = crate::error::ErrorBody)))]
 async fn download(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

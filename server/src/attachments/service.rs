@@ -303,11 +303,13 @@ pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Atta
 }
 
 /// Removes stored objects that no row points to (left by a crash between storing and
-/// recording, or a failed delete). Objects younger than an hour are left alone: an upload may
-/// be between its two steps.
+/// recording, or a failed delete), and the half-written files of uploads cut off by a crash.
+/// Anything younger than an hour is left alone: an upload may be between its two steps. The
+/// quota never counts either kind: it sums the rows (see [`used_bytes`]).
 pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<u64> {
     use futures::TryStreamExt;
     let cutoff = state.now() - chrono::Duration::hours(1);
+    let partials = state.storage.remove_partial_files(cutoff).await?;
     let mut listed = state.storage.list(None);
     let mut candidates = Vec::new();
     while let Some(object) = listed.try_next().await? {
@@ -317,7 +319,7 @@ pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<u64> {
             }
         }
     }
-    let mut removed = 0;
+    let mut removed = partials;
     for chunk in candidates.chunks(500) {
         let keys: Vec<String> = chunk.iter().map(|k| k.as_str().to_string()).collect();
         let known: Vec<String> =

@@ -32,14 +32,11 @@ use std::{
 };
 
 use axum::{
-    body::{Body, Bytes},
     extract::{Request, State},
     http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use futures::StreamExt;
-use http_body_util::{BodyExt, LengthLimitError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{body_limit, client_ip::ClientIp};
@@ -154,39 +151,13 @@ fn has_small_body(request: &Request) -> bool {
     }
 }
 
-/// 413 when a limit stopped the body, 400 when it could not be read.
-fn refusal(error: axum::Error) -> Response {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-    while let Some(e) = source {
-        if e.is::<LengthLimitError>() {
-            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-        }
-        source = e.source();
-    }
-    StatusCode::BAD_REQUEST.into_response()
-}
-
-/// Reads the body into memory, up to a small body's size. A longer one (sent without a length)
-/// goes on as what was read followed by the rest as it comes, for its route's limit to judge.
+/// Reads the body into memory, up to a small body's size (see [`body_limit::read_ahead`]).
 async fn read_ahead(request: Request) -> Result<Request, Response> {
-    let (parts, mut body) = request.into_parts();
-    let mut read = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.map_err(refusal)?.into_data() else {
-            continue; // trailers
-        };
-        read.extend_from_slice(&data);
-        if read.len() > body_limit::JSON {
-            let first =
-                futures::stream::once(std::future::ready(Ok::<_, axum::Error>(Bytes::from(read))));
-            let rest = body.into_data_stream();
-            return Ok(Request::from_parts(
-                parts,
-                Body::from_stream(first.chain(rest)),
-            ));
-        }
-    }
-    Ok(Request::from_parts(parts, Body::from(read)))
+    let (parts, body) = request.into_parts();
+    Ok(Request::from_parts(
+        parts,
+        body_limit::read_ahead(body).await?.into_body(),
+    ))
 }
 
 pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
@@ -237,6 +208,9 @@ pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -
 
 #[cfg(test)]
 mod tests {
+    use axum::body::{Body, Bytes};
+    use http_body_util::BodyExt;
+
     use super::*;
 
     fn request(path: &str, accept: &str) -> Request {

@@ -6,6 +6,7 @@ pub mod body_limit;
 pub mod client_ip;
 pub mod deadline;
 pub mod flash;
+pub mod nul;
 pub mod redirect;
 pub mod security;
 pub mod static_files;
@@ -215,6 +216,7 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
         errors: None,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -279,6 +281,8 @@ pub fn layers(router: Router, state: AppState) -> Router {
     );
     let router = router
         .route_layer(middleware::from_fn(note_route))
+        // No NUL character reaches a handler (inside the sessions: a form's answer is a flash).
+        .layer(middleware::from_fn(nul::refuse))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             gate.clone(),
@@ -312,7 +316,6 @@ pub fn layers(router: Router, state: AppState) -> Router {
                 state.clone(),
                 security::security_headers,
             ))
-            .layer(middleware::from_fn(api_error_envelope))
             // Dynamic responses: gzip at its fastest level (zlib-rs, see server/Cargo.toml).
             // Level 4 took a quarter of the server's CPU on GET /api/tasks (318 KB of JSON) at
             // 32 connections. Brotli is left to the static assets, which are compressed once at
@@ -324,6 +327,9 @@ pub fn layers(router: Router, state: AppState) -> Router {
                     .no_br()
                     .quality(CompressionLevel::Fastest),
             )
+            // Inside the compression: a body it replaces is then compressed like any other, and
+            // never left with the Content-Encoding of the body it replaced.
+            .layer(middleware::from_fn(api_error_envelope))
             .layer(middleware::from_fn_with_state(
                 state.clone(),
                 attach_client_ip,

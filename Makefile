@@ -11,7 +11,7 @@ export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 BIN := target/release/spacedly
 E2E_PORT ?= 3100
 
-.PHONY: run test setup setup-test db db-stop build unit wasm-deps e2e e2e-repeat bench lint fmt clean-data
+.PHONY: run test setup setup-test db db-stop build unit wasm-deps e2e e2e-repeat schemathesis bench lint fmt clean-data
 
 ## run: build the release and serve it at http://127.0.0.1:3000 (local PostgreSQL unless DATABASE_URL is set)
 run: setup build
@@ -23,6 +23,7 @@ test: setup-test build
 	bash scripts/db.sh start
 	# --release reuses the dependencies the release build just compiled (about 1 min instead of 5).
 	DATABASE_URL="$$(bash scripts/db.sh url postgres)" cargo test --release --workspace --features ssr --no-fail-fast
+	bash scripts/schemathesis.sh
 	$(MAKE) lint
 	bash scripts/check-wasm-deps.sh
 	bash scripts/check-size.sh
@@ -45,6 +46,10 @@ e2e:
 	cd end2end && E2E_PORT=$(E2E_PORT) \
 	  E2E_DATABASE_URL="$$(bash ../scripts/db.sh url spacedly_e2e)" \
 	  SPACEDLY_BIN=$(CURDIR)/$(BIN) npx playwright test $(E2E_ARGS)
+
+## schemathesis: property-based tests of the JSON API from /api/openapi.json, on the release build
+schemathesis: setup-test build
+	bash scripts/schemathesis.sh $(ST_ARGS)
 
 ## e2e-repeat: the whole Playwright suite N times in a row (default 10), stopping at the first failure
 e2e-repeat:

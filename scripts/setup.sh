@@ -80,6 +80,12 @@ if $need_test; then
     .tools/s3/bin/pip install --quiet --disable-pip-version-check \
       'moto[s3]==5.1.22' 'flask==3.1.3' 'flask-cors==6.0.5'
   fi
+  if [ ! -x .tools/st/bin/st ] || ! .tools/st/bin/st --version 2>/dev/null | grep -q ' 4\.32\.5$'; then
+    log "installing Schemathesis (PyPI) into .tools/st"
+    mkdir -p .tools
+    python3 -m venv .tools/st
+    .tools/st/bin/pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "installing the end-to-end test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

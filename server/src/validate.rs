@@ -53,6 +53,86 @@ impl TimeZone {
     }
 }
 
+// The API document describes what these parsers accept. Text fields are trimmed first, so
+// their patterns (ECMA-262) allow what `str::trim` removes around the text: Unicode White_Space,
+// `[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]`. Inside
+// the text, control characters (`char::is_control`: `[\u0000-\u001F\u007F-\u009F]`) are refused
+// where the parser says so. The patterns spell the classes out rather than use `\s`, which
+// means other characters in other regex dialects.
+
+/// An IANA time zone name (`Europe/Paris`), in the API document: the names
+/// [`TimeZone::parse`] accepts, spelled as the list writes them.
+pub struct TimeZoneName;
+
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An IANA time zone name, such as Europe/Paris"))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}
+
+/// A paging number in a query (`page`, `limit`), in the API document: a whole number from 1, or
+/// empty for the default.
+pub fn page_number_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{
+        schema::{OneOfBuilder, Type},
+        KnownFormat, ObjectBuilder, SchemaFormat,
+    };
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .into()
+}
+
+/// A time zone on sign-up, in the API document: an IANA name, or blank for UTC.
+pub struct TimeZoneOrBlank;
+
+impl utoipa::PartialSchema for TimeZoneOrBlank {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{
+            schema::{AnyOfBuilder, Type},
+            ObjectBuilder, Ref,
+        };
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("TimeZoneName"))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Blank: UTC"))
+                    .pattern(Some(
+                        r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$",
+                    )),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneOrBlank {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("TimeZoneName".into(), TimeZoneName::schema()));
+    }
+}
+
 /// Collects field errors while parsing a form, then fails with all of them at once.
 #[derive(Default)]
 pub struct Validator {

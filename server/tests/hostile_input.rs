@@ -177,3 +177,46 @@ async fn malformed_json_is_explained_without_rust_internals(pool: PgPool) {
     );
     assert_eq!(tasks(&pool).await, 0);
 }
+
+#[sqlx::test(migrations = false)]
+async fn limits_count_what_the_user_sees_and_conflicts_are_409(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let mut ada = user(&app, "ada@example.com").await;
+    // A link within the limit as typed but longer once percent-encoded (each é is 6 bytes
+    // encoded) is refused by its field, not by the database's CHECK (a 500 before).
+    let link = format!("http://a/{}", "é".repeat(1019));
+    let (status, _, body) = ada
+        .post("/api/tasks", json!({"title": "x", "link": link}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["errors"]["link"].is_array(), "{body}");
+    assert_eq!(tasks(&pool).await, 0);
+
+    // Passwords are limited in characters, as the message and the document say: 600 é
+    // (1,200 bytes) is a fine passphrase.
+    let mut bea = Client::new(&app);
+    bea.ip = "203.0.113.9";
+    let (status, _, body) = bea
+        .post(
+            "/api/auth/register",
+            json!({"name": "Bea", "email": "bea@example.com", "password": "é".repeat(600)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = bea
+        .post(
+            "/api/auth/login",
+            json!({"email": "bea@example.com", "password": "é".repeat(600)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Setting a password on an account that has one is a conflict with its state.
+    let (status, _, body) = ada
+        .post(
+            "/api/user/set-password",
+            json!({"password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}

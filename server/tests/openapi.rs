@@ -259,3 +259,123 @@ async fn the_paths_named_to_the_admission_gate_are_mounted(pool: PgPool) {
         "uploads are posted under {upload}"
     );
 }
+
+/// The document states the rules the server enforces: required fields, lengths, ranges and
+/// types, so that a client (or a fuzzer) reading it sends what is accepted.
+#[test]
+fn the_document_states_what_the_server_enforces() {
+    let doc = serde_json::to_value(spacedly_server::api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let required = |schema: &str| -> Vec<String> {
+        serde_json::from_value(schemas[schema]["required"].clone())
+            .unwrap_or_else(|_| panic!("{schema} has no required list: {}", schemas[schema]))
+    };
+    let field = |schema: &str, name: &str| -> &Value {
+        let field = &schemas[schema]["properties"][name];
+        assert!(
+            field.is_object(),
+            "{schema}.{name} is missing: {}",
+            schemas[schema]
+        );
+        field
+    };
+    let lengths = |schema: &str, name: &str| -> (Option<u64>, Option<u64>) {
+        let f = field(schema, name);
+        (f["minLength"].as_u64(), f["maxLength"].as_u64())
+    };
+    // Trimmed texts: the limit applies once the surrounding white space is gone, so the pattern
+    // bounds the text between its first and last visible characters (`{0,48}` for 2 to 50).
+    let trimmed_limit = |schema: &str, name: &str, inner: &str| {
+        let pattern = field(schema, name)["pattern"].as_str().unwrap_or_default();
+        assert!(
+            pattern.contains(inner),
+            "{schema}.{name}: {inner} not in {pattern:?}"
+        );
+    };
+
+    for (schema, fields) in [
+        ("RegisterBody", &["name", "email", "password"][..]),
+        ("LoginBody", &["email", "password"]),
+        ("VerifyOtpBody", &["otp"]),
+        ("EmailBody", &["email"]),
+        ("ResetBody", &["token", "password"]),
+        ("TokenBody", &["token"]),
+        ("ChangePasswordBody", &["current_password", "new_password"]),
+        ("SetPasswordBody", &["password"]),
+        ("DeleteBody", &["password"]),
+        ("CreateTokenBody", &["name"]),
+    ] {
+        let listed = required(schema);
+        for f in fields {
+            assert!(
+                listed.iter().any(|r| r == f),
+                "{schema}.{f} is not required"
+            );
+        }
+    }
+
+    assert_eq!(lengths("RegisterBody", "name"), (Some(2), None));
+    trimmed_limit("RegisterBody", "name", "{0,48}");
+    assert_eq!(lengths("RegisterBody", "password"), (Some(8), Some(1024)));
+    assert_eq!(field("RegisterBody", "email")["format"], "email");
+    assert_eq!(lengths("ResetBody", "password"), (Some(8), Some(1024)));
+    assert_eq!(
+        lengths("SetPasswordBody", "password"),
+        (Some(8), Some(1024))
+    );
+    assert_eq!(
+        lengths("ChangePasswordBody", "new_password"),
+        (Some(8), Some(1024))
+    );
+    assert_eq!(lengths("VerifyOtpBody", "otp"), (Some(6), Some(6)));
+    trimmed_limit("CreateTokenBody", "name", "{0,98}");
+    trimmed_limit("ProfileChanges", "name", "{0,48}");
+    assert_eq!(field("ProfileChanges", "digest_hour")["maximum"], 23);
+    trimmed_limit("TaskInput", "title", "{0,198}");
+    assert_eq!(lengths("TaskInput", "description").1, Some(5000));
+    trimmed_limit("TaskInput", "category", "{0,48}");
+    assert_eq!(field("TaskInput", "desiredRetention")["minimum"], 0.7);
+    assert_eq!(field("TaskInput", "desiredRetention")["maximum"], 0.97);
+
+    // A task needs a title on creation, not on update.
+    let body = |path: &str, method: &str| {
+        doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        body("/api/tasks", "post"),
+        "#/components/schemas/NewTaskInput"
+    );
+    assert!(serde_json::to_string(&schemas["NewTaskInput"])
+        .unwrap()
+        .contains(r#""required":["title"]"#));
+    assert_eq!(
+        body("/api/tasks/{id}", "put"),
+        "#/components/schemas/TaskInput"
+    );
+
+    // A download is served with the type of what was stored.
+    let served = &doc["paths"]["/api/attachments/{id}"]["get"]["responses"]["200"]["content"];
+    for stored in spacedly_server::attachments::kind::FileKind::CONTENT_TYPES {
+        let essence = stored.split(';').next().unwrap();
+        assert!(
+            served.get(essence).is_some(),
+            "{essence} is not in {served}"
+        );
+    }
+
+    // Paging is validated as whole numbers from 1 (empty: the default).
+    for path in ["/api/notifications", "/api/tasks"] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        for name in ["page", "limit"] {
+            let param = params.iter().find(|p| p["name"] == name).unwrap();
+            let schema = serde_json::to_string(&param["schema"]).unwrap();
+            assert!(
+                schema.contains(r#""type":"integer""#) && schema.contains(r#""minimum":1"#),
+                "{path} {name}: {schema}"
+            );
+        }
+    }
+}

@@ -174,12 +174,24 @@ pub fn user_router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 struct RegisterBody {
+    /// 2 to 50 characters once trimmed, without control characters.
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 2,
+        pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]{0,48}[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
     #[serde(default)]
+    #[schema(required = true, format = Email, max_length = 254)]
     email: String,
+    /// Kept exactly as typed: at least 8 characters and at most 1024 characters, and not
+    /// one of the 10,000 most common passwords.
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     password: String,
+    /// An IANA time zone; absent or blank means UTC.
+    #[schema(value_type = Option<crate::validate::TimeZoneOrBlank>)]
     timezone: Option<String>,
 }
 
@@ -216,9 +228,13 @@ async fn register(
 
 #[derive(Deserialize, ToSchema)]
 struct LoginBody {
+    /// Any case; an address that has no account gets the same 401 as a wrong password.
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     email: String,
+    /// Up to 1024 characters; anything else gets the same 401 as a wrong password.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 1024)]
     password: String,
     #[serde(default, rename = "rememberMe", alias = "remember_me")]
     remember_me: bool,
@@ -268,9 +284,17 @@ async fn login(
 
 #[derive(Deserialize, ToSchema)]
 struct VerifyOtpBody {
+    /// Optional: when given, the address that signed in (any case).
     #[serde(default)]
     email: String,
+    /// The 6-digit code from the email.
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 6,
+        max_length = 6,
+        pattern = r"^[0-9]{6}$"
+    )]
     otp: String,
     #[serde(default, rename = "rememberMe", alias = "remember_me")]
     remember_me: bool,
@@ -348,6 +372,7 @@ async fn logout_all(
 #[derive(Deserialize, ToSchema)]
 struct EmailBody {
     #[serde(default)]
+    #[schema(required = true, format = Email, max_length = 254)]
     email: String,
 }
 
@@ -366,9 +391,14 @@ async fn forgot_password(
 
 #[derive(Deserialize, ToSchema)]
 struct ResetBody {
+    /// The token from the reset link.
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     token: String,
+    /// The new password: at least 8 characters and at most 1024 characters, and not one of
+    /// the 10,000 most common passwords.
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     password: String,
 }
 
@@ -389,7 +419,9 @@ async fn reset_password(
 
 #[derive(Deserialize, ToSchema)]
 struct TokenBody {
+    /// The token from the confirmation link.
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     token: String,
 }
 
@@ -485,8 +517,12 @@ struct TwoFactorBody {
 #[derive(Deserialize, ToSchema)]
 struct ChangePasswordBody {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     current_password: String,
+    /// At least 8 characters and at most 1024 characters, and not one of the 10,000 most
+    /// common passwords.
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     new_password: String,
 }
 
@@ -509,7 +545,10 @@ async fn change_password(
 
 #[derive(Deserialize, ToSchema)]
 struct SetPasswordBody {
+    /// At least 8 characters and at most 1024 characters, and not one of the 10,000 most
+    /// common passwords.
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     password: String,
 }
 
@@ -530,10 +569,12 @@ async fn set_password(
 
 #[derive(Deserialize, ToSchema)]
 struct DeleteBody {
+    /// The account's password.
+    #[schema(value_type = String, required = true, min_length = 1)]
     password: Option<String>,
 }
 
-#[utoipa::path(delete, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body(content = DeleteBody, description = "Optional: the password, unless this session signed in recently"), responses((status = 200, body = ApiOk<Empty>)))]
+#[utoipa::path(delete, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body(content = DeleteBody, description = "The account's password. Only an account without a password may send no body instead, within ten minutes of signing in"), responses((status = 200, body = ApiOk<Empty>)))]
 async fn delete_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -571,9 +612,17 @@ async fn export(
 
 #[derive(Deserialize, ToSchema)]
 struct CreateTokenBody {
+    /// 1 to 100 characters once trimmed.
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([^\u0000]{0,98}[^\u0000\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     name: String,
+    /// Days until the token expires, 1 to 3650; absent or null: never.
     #[serde(rename = "expiresInDays")]
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<i64>,
     /// Needed unless this session signed in within the last ten minutes.
     password: Option<String>,

@@ -157,7 +157,7 @@ pub async fn login(
 ) -> AppResult<LoginOutcome> {
     let email = email.trim().to_lowercase();
     let now = state.now();
-    let user = if password.is_empty() || password.len() > types::PASSWORD_MAX {
+    let user = if password.is_empty() || password.chars().count() > types::PASSWORD_MAX {
         None
     } else {
         users::find_by_email(&state.pool, &email).await?
@@ -464,7 +464,7 @@ pub async fn set_password(state: &AppState, user: &User, new_password: &str) -> 
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
     if user.password_hash.is_some() {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "Your account already has a password; change it instead".into(),
         ));
     }
@@ -500,10 +500,19 @@ pub async fn set_two_factor(state: &AppState, user: &User, enabled: bool) -> App
     .await?)
 }
 
+/// The body of PATCH /api/user/me: absent or null fields keep their value.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ProfileChanges {
+    /// 2 to 50 characters once trimmed, without control characters.
+    #[schema(
+        min_length = 2,
+        pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]{0,48}[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::validate::TimeZoneName>)]
     pub timezone: Option<String>,
+    /// The hour of the daily digest, 0 to 23.
+    #[schema(minimum = 0, maximum = 23)]
     pub digest_hour: Option<i64>,
 }
 

@@ -38,7 +38,8 @@ static COMMON_PASSWORDS: LazyLock<std::collections::HashSet<&'static str>> = Laz
 });
 
 pub const PASSWORD_MIN: usize = 8;
-/// Long enough for any passphrase; bounded so hashing cost stays bounded.
+/// Long enough for any passphrase; bounded (in characters, so at most 4 KiB of UTF-8) so that
+/// hashing cost stays bounded.
 pub const PASSWORD_MAX: usize = 1024;
 
 /// A new password: kept exactly as typed (never trimmed or "sanitised"), at least 8 characters
@@ -58,7 +59,7 @@ impl NewPassword {
         if count < PASSWORD_MIN {
             return Err(format!("Use at least {PASSWORD_MIN} characters"));
         }
-        if raw.len() > PASSWORD_MAX {
+        if count > PASSWORD_MAX {
             return Err(format!("Use at most {PASSWORD_MAX} characters"));
         }
         if COMMON_PASSWORDS.contains(raw) || COMMON_PASSWORDS.contains(raw.to_lowercase().as_str())

@@ -86,9 +86,11 @@ impl From<Notification> for NotificationJson {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct Paging {
-    /// From 1 (default 1).
+    /// A whole number from 1 (default 1).
+    #[param(schema_with = crate::validate::page_number_schema)]
     page: Option<String>,
-    /// Default 50.
+    /// A whole number from 1 (default 50; more than 200 count as 200).
+    #[param(schema_with = crate::validate::page_number_schema)]
     limit: Option<String>,
 }
 
@@ -171,7 +173,7 @@ async fn remove(
 /// Server-sent events: `count` with the unread count at once and after every change, and
 /// `notification` for each new one. Fed by the instance's single LISTEN connection.
 #[utoipa::path(get, path = "/stream", tag = "notifications", security(("cookie" = []), ("bearer" = [])),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = StreamEvent,
         description = "Events `count` (data: CountData as JSON) and `notification` (data: NotificationJson as JSON); comments keep the connection alive")))]
 async fn stream_events(
     State(state): State<AppState>,
@@ -228,6 +230,24 @@ async fn stream_events(
             .interval(Duration::from_secs(20))
             .text("keep-alive"),
     ))
+}
+
+/// One event of GET /api/notifications/stream, for the document only (before OpenAPI 3.2, the
+/// schema of an event stream describes each event).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct StreamEvent {
+    event: StreamEventName,
+    /// JSON text: CountData for `count`, NotificationJson for `notification`.
+    data: String,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum StreamEventName {
+    Count,
+    Notification,
 }
 
 fn count_event(count: i64) -> Event {

@@ -67,7 +67,7 @@ pub struct TaskJson {
     #[serde(serialize_with = "crate::api::json::utc_opt")]
     pub completed_at: Option<DateTime<Utc>>,
     pub spaced_revision: bool,
-    pub desired_retention: f32,
+    pub desired_retention: f64,
     pub know_by: Option<chrono::NaiveDate>,
     #[serde(serialize_with = "crate::api::json::utc")]
     pub created_at: DateTime<Utc>,
@@ -191,18 +191,62 @@ fn task_id(raw: &str) -> AppResult<Uuid> {
 pub struct ListParams {
     /// Words in the title or description.
     pub q: Option<String>,
+    /// One category, as the tasks carry it (trimmed).
     pub category: Option<String>,
-    /// low, medium or high (any case).
+    /// low, medium or high (any case); empty means any.
+    #[param(schema_with = priority_filter)]
     pub priority: Option<String>,
-    /// todo, in-progress or completed.
+    /// todo, in-progress or completed (any case); empty means any.
+    #[param(schema_with = status_filter)]
     pub status: Option<String>,
-    /// overdue, today or week.
+    /// overdue, today or week; empty means any.
+    #[param(schema_with = due_filter)]
     pub due: Option<String>,
-    /// dueDate, -createdAt or priority.
+    /// dueDate (or due), -createdAt (or newest), priority (or -priority); empty: dueDate.
+    #[param(schema_with = sort_order)]
     pub sort: Option<String>,
-    /// From 1; without `page` and `limit` every task is returned.
+    /// A whole number from 1; without `page` and `limit` every task is returned. With `page`
+    /// alone, 20 a page.
+    #[param(schema_with = crate::validate::page_number_schema)]
     pub page: Option<String>,
+    /// Tasks a page, a whole number from 1 (more than 200 count as 200).
+    #[param(schema_with = crate::validate::page_number_schema)]
     pub limit: Option<String>,
+}
+
+/// A query value from `values`, or empty for "any", in the document.
+fn one_of_or_empty(values: &[&'static str]) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values.iter().copied().chain([""])))
+        .build()
+}
+
+/// `priority` of GET /api/tasks (any case is accepted).
+fn priority_filter() -> utoipa::openapi::Object {
+    one_of_or_empty(&["low", "medium", "high"])
+}
+
+/// `status` of GET /api/tasks (any case, and `_` for `-`, is accepted).
+fn status_filter() -> utoipa::openapi::Object {
+    one_of_or_empty(&["todo", "in-progress", "completed"])
+}
+
+/// `due` of GET /api/tasks.
+fn due_filter() -> utoipa::openapi::Object {
+    one_of_or_empty(&["overdue", "today", "week"])
+}
+
+/// `sort` of GET /api/tasks; empty is dueDate.
+fn sort_order() -> utoipa::openapi::Object {
+    one_of_or_empty(&[
+        "dueDate",
+        "due",
+        "-createdAt",
+        "newest",
+        "priority",
+        "-priority",
+    ])
 }
 
 impl ListParams {
@@ -281,7 +325,7 @@ async fn list(
     ))
 }
 
-#[utoipa::path(post, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), request_body = TaskInput, responses((status = 201, body = ApiOk<TaskData>), (status = 400, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), request_body = super::types::NewTaskInput, responses((status = 201, body = ApiOk<TaskData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -34,7 +34,7 @@ pub struct Task {
     pub status: String,
     pub due_at: Option<DateTime<Utc>>,
     pub spaced_revision: bool,
-    pub desired_retention: f32,
+    pub desired_retention: f64,
     pub know_by: Option<NaiveDate>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

@@ -149,6 +149,11 @@ pub fn parse_link(raw: &str) -> Result<String, String> {
         return Err(format!("The link can have at most {LINK_MAX} characters"));
     }
     match url::Url::parse(link) {
+        // The stored form is percent-encoded, so it can be longer than what was typed: the
+        // limit holds for what is stored (the database checks it too).
+        Ok(url) if url.as_str().len() > LINK_MAX => Err(format!(
+            "The link can have at most {LINK_MAX} characters once encoded"
+        )),
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
             Ok(url.to_string())
         }
@@ -217,9 +222,9 @@ pub fn end_of_day() -> NaiveTime {
     NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default()
 }
 
-pub fn parse_retention(value: f64) -> Result<f32, String> {
+pub fn parse_retention(value: f64) -> Result<f64, String> {
     if (0.7..=0.97).contains(&value) {
-        Ok(value as f32)
+        Ok(value)
     } else {
         Err("Desired retention is a fraction from 0.7 to 0.97 (0.9 is a good start)".into())
     }
@@ -249,31 +254,95 @@ where
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskInput {
-    /// 1-200 characters; required on creation.
+    /// 1-200 characters once trimmed, without line breaks or control characters; required on
+    /// creation (null leaves the title as it is on update).
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub title: Option<String>,
+    /// Up to 5000 characters; line breaks and tabs are kept, other control characters are
+    /// refused. Empty or null: none.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 5000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub description: Option<Option<String>>,
+    /// An http or https URL of up to 2048 bytes. Empty or null: none.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^([Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(/[^\u0000-\u0020\u007F-\u009F]*)?)?$", example = "https://example.com/notes")]
     pub link: Option<Option<String>>,
+    /// Up to 50 characters once trimmed, without control characters. Empty or null: Personal.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([^\u0000-\u001F\u007F-\u009F]{0,48}[^\u0000-\u001F\u007F-\u009F \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub category: Option<Option<String>>,
     /// low, medium or high, in any case.
-    #[schema(example = "high")]
+    #[schema(value_type = Option<TaskPriority>, example = "high")]
     pub priority: Option<String>,
-    /// todo, in-progress or completed.
+    /// todo, in-progress or completed, in any case.
+    #[schema(value_type = Option<TaskStatus>)]
     pub status: Option<String>,
-    /// ISO 8601, with an offset or local to the user's time zone; null clears it.
+    /// ISO 8601, with an offset or local to the user's time zone (a day alone means its end);
+    /// empty or null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "2026-12-01T09:00:00Z")]
+    #[schema(value_type = Option<String>, pattern = r"^((19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([T ]([01][0-9]|2[0-3]):[0-5][0-9])?|(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$", example = "2026-12-01T09:00:00Z")]
     pub due_date: Option<Option<String>>,
     pub spaced_revision: Option<bool>,
+    /// The recall probability to schedule reviews for, 0.7 to 0.97.
+    #[schema(minimum = 0.7, maximum = 0.97)]
     pub desired_retention: Option<f64>,
+    /// YYYY-MM-DD; empty or null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$", example = "2027-01-15")]
     pub know_by: Option<Option<String>>,
+}
+
+/// `priority` as the API takes it (any case is accepted).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum TaskPriority {
+    Low,
+    Medium,
+    High,
+}
+
+/// `status` as the API takes it (any case, and `_` for `-`, is accepted).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum TaskStatus {
+    Todo,
+    InProgress,
+    Completed,
+}
+
+/// The body of POST /api/tasks, for the document only: a [`TaskInput`] with a title.
+pub struct NewTaskInput;
+
+impl utoipa::PartialSchema for NewTaskInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{schema::Type, AllOfBuilder, ObjectBuilder, Ref};
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name("TaskInput"))
+            .item(
+                ObjectBuilder::new()
+                    .property("title", ObjectBuilder::new().schema_type(Type::String))
+                    .required("title"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NewTaskInput {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((TaskInput::name().into(), TaskInput::schema()));
+        TaskInput::schemas(schemas);
+    }
 }
 
 /// The parsed changes of a [`TaskInput`]: `None` leaves a field as it is.
@@ -287,7 +356,7 @@ pub struct TaskChanges {
     pub status: Option<Status>,
     pub due_at: Option<Option<DateTime<Utc>>>,
     pub spaced_revision: Option<bool>,
-    pub desired_retention: Option<f32>,
+    pub desired_retention: Option<f64>,
     pub know_by: Option<Option<NaiveDate>>,
 }
 

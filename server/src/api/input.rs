@@ -271,44 +271,48 @@ mod tests {
 
     #[test]
     fn each_problem_is_named_under_its_field() {
-        assert_eq!(field("{}", "title"), "This field is required");
-        assert_eq!(field(r#"{"title": 5}"#, "title"), "Expected text");
-        assert_eq!(
-            field(r#"{"title":"a","done":"false"}"#, "done"),
-            "Expected true or false"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","count":-1}"#, "count"),
-            "Expected a whole number"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","count":1.5}"#, "count"),
-            "Expected a whole number"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","ratio":"x"}"#, "ratio"),
-            "Expected a number"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","kind":"sms"}"#, "kind"),
-            "Use one of: email, push"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","tags":"x"}"#, "tags"),
-            "Expected a list"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","tags":[1]}"#, "tags[0]"),
-            "Expected text"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","inner":{}}"#, "inner.name"),
-            "This field is required"
-        );
-        assert_eq!(
-            field(r#"{"title":"a","inner":[]}"#, "inner"),
-            "Expected an object"
-        );
+        let cases = [
+            ("{}", "title", "This field is required"),
+            (r#"{"title": 5}"#, "title", "Expected text"),
+            (
+                r#"{"title":"a","done":"false"}"#,
+                "done",
+                "Expected true or false",
+            ),
+            (
+                r#"{"title":"a","count":-1}"#,
+                "count",
+                "Expected a whole number",
+            ),
+            (
+                r#"{"title":"a","count":1.5}"#,
+                "count",
+                "Expected a whole number",
+            ),
+            (r#"{"title":"a","ratio":"x"}"#, "ratio", "Expected a number"),
+            (
+                r#"{"title":"a","kind":"sms"}"#,
+                "kind",
+                "Use one of: email, push",
+            ),
+            (r#"{"title":"a","tags":"x"}"#, "tags", "Expected a list"),
+            (r#"{"title":"a","tags":[1]}"#, "tags[0]", "Expected text"),
+            (
+                r#"{"title":"a","inner":{}}"#,
+                "inner.name",
+                "This field is required",
+            ),
+            (r#"{"title":"a","inner":[]}"#, "inner", "Expected an object"),
+        ];
+        for (body, name, expected) in cases {
+            assert_eq!(field(body, name), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_fraction_of_zero() {
+        let input = parse::<Input>(br#"{"title":"a","count":30.0,"ratio":2}"#).unwrap();
+        assert_eq!((input.count, input.ratio), (Some(30), Some(2.0)));
     }
 
     #[test]

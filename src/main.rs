@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use spacedly_app::{shell, App};
-use spacedly_server::{db, http, telemetry, workers, AppState, Config};
+use spacedly_server::{app, db, http, telemetry, workers, AppState, Config};
 use tokio_util::sync::CancellationToken;
 
 /// mimalloc instead of glibc's malloc: building a JSON answer of 200 tasks makes thousands of
@@ -78,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(state).await,
         Command::Worker => {
             let shutdown = shutdown_token();
-            workers::run(state, shutdown).await
+            workers::run(state.services, shutdown).await
         }
         Command::BenchArgon2 { .. } => unreachable!("handled before connecting"),
         Command::BenchImages { .. } => unreachable!("handled before connecting"),
@@ -207,11 +207,14 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         .layer(http::body_limit::layer(http::body_limit::JSON))
         .with_state(options);
 
-    let app = http::layers(http::routes(state.clone()).merge(pages), state.clone());
+    let app = app::layers(app::routes(state.clone()).merge(pages), &state);
 
     let shutdown = shutdown_token();
     let workers = if state.config.run_workers_in_serve {
-        Some(tokio::spawn(workers::run(state.clone(), shutdown.clone())))
+        Some(tokio::spawn(workers::run(
+            state.services.clone(),
+            shutdown.clone(),
+        )))
     } else {
         None
     };

@@ -326,7 +326,7 @@ mod ssr {
     pub async fn require_user() -> Result<auth::User, ServerFnError> {
         let state = state()?;
         let session = session().await?;
-        if let Some(user) = spacedly_server::identity::current_user(&state, &session)
+        if let Some(user) = spacedly_server::identity::current_user(&state.pool, &session)
             .await
             .map_err(internal)?
         {
@@ -392,7 +392,7 @@ mod ssr {
         outcome: Outcome,
     ) -> Result<(), ServerFnError> {
         if let Some(user_id) = outcome.sign_in {
-            let already = spacedly_server::identity::current_user(state, session)
+            let already = spacedly_server::identity::current_user(&state.pool, session)
                 .await
                 .map_err(internal)?
                 .is_some_and(|u| u.id == user_id);

@@ -114,7 +114,7 @@ mod ssr {
             ..Default::default()
         };
         if let Some(session) = request.extensions().get::<Session>().cloned() {
-            match spacedly_server::identity::current_user(&state, &session).await {
+            match spacedly_server::identity::current_user(&state.pool, &session).await {
                 Ok(Some(user)) => {
                     context.me = Some(me(&user));
                     match spacedly_server::notifications::unread_count(&state.pool, user.id).await {

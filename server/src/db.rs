@@ -8,7 +8,10 @@ use std::{
 };
 
 use anyhow::Context;
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
 use sqlx::{
     migrate::Migrator,
     pool::PoolConnection,
@@ -16,7 +19,7 @@ use sqlx::{
     PgPool, Postgres, Row,
 };
 
-use crate::{error::AppError, state::AppState};
+use crate::error::AppError;
 
 /// The SQL files in migrations/, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -81,20 +84,21 @@ pub fn hold(parts: &mut Parts, conn: PoolConnection<Postgres>) {
 /// place to queue, and each connection released is a round trip (sqlx checks it on release).
 pub struct Db(pub PoolConnection<Postgres>);
 
-impl FromRequestParts<AppState> for Db {
+impl<S> FromRequestParts<S> for Db
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let held = parts
             .extensions
             .remove::<Held>()
             .and_then(|held| held.0.lock().ok()?.take());
         match held {
             Some(conn) => Ok(Db(conn)),
-            None => Ok(Db(state.pool.acquire().await?)),
+            None => Ok(Db(PgPool::from_ref(state).acquire().await?)),
         }
     }
 }

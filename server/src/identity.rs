@@ -3,16 +3,19 @@
 //! (`Authorization: Bearer …`), and the `CurrentUser` extractor. How a user signs in is the
 //! accounts feature's business (`auth`); this module only reads what it wrote.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::{
+    clock::Clock,
     error::{AppError, AppResult},
     secrets::sha256_hex,
-    state::AppState,
     users::{self, User},
 };
 
@@ -31,7 +34,7 @@ pub(crate) fn store_error(e: tower_sessions::session::Error) -> AppError {
 
 /// The signed-in user of this session, if the session is still valid. A session whose account
 /// is gone or was signed out everywhere is emptied.
-pub async fn current_user(state: &AppState, session: &Session) -> AppResult<Option<User>> {
+pub async fn current_user(pool: &PgPool, session: &Session) -> AppResult<Option<User>> {
     let Some(id) = session.get::<Uuid>(USER_ID).await.map_err(store_error)? else {
         return Ok(None);
     };
@@ -39,7 +42,7 @@ pub async fn current_user(state: &AppState, session: &Session) -> AppResult<Opti
         .get::<i32>(SESSION_VERSION)
         .await
         .map_err(store_error)?;
-    match users::find_by_id(&state.pool, id).await? {
+    match users::find_by_id(pool, id).await? {
         Some(user) if Some(user.session_version) == version => Ok(Some(user)),
         _ => {
             session.flush().await.map_err(store_error)?;
@@ -88,13 +91,16 @@ pub async fn token_user(
 /// apply to token requests).
 pub struct CurrentUser(pub User);
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pool = PgPool::from_ref(state);
         if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             let secret = value
                 .to_str()
@@ -109,15 +115,15 @@ impl FromRequestParts<AppState> for CurrentUser {
                 return Err(AppError::Unauthorized);
             }
             // The connection stays with the request for the handler (`db::Db`).
-            let mut conn = state.pool.acquire().await?;
-            let user = token_user(&mut conn, state.now(), secret).await?;
+            let mut conn = pool.acquire().await?;
+            let user = token_user(&mut conn, Clock::from_ref(state).now(), secret).await?;
             crate::db::hold(parts, conn);
             return user.map(CurrentUser).ok_or(AppError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("session layer missing")))?;
-        current_user(state, &session)
+        current_user(&pool, &session)
             .await?
             .map(CurrentUser)
             .ok_or(AppError::Unauthorized)

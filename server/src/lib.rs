@@ -2,6 +2,7 @@
 //! and the JSON API both call the domain functions here, so the two cannot drift apart.
 
 pub mod api;
+pub mod app;
 pub mod attachments;
 pub mod auth;
 pub mod blocking;
@@ -30,6 +31,7 @@ pub mod users;
 pub mod validate;
 pub mod workers;
 
+pub use app::AppState;
 pub use config::Config;
 pub use error::{AppError, AppResult};
-pub use state::AppState;
+pub use state::Services;

@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::{
     jobs::{self, Enqueued, Job, Schedule},
     sessions::PgSessionStore,
-    state::AppState,
+    state::Services,
 };
 
 /// How often the tick enqueues a run (sec min hour day month weekday).
@@ -30,7 +30,7 @@ impl Job for Maintenance {
     const MAX_ATTEMPTS: usize = 3;
     const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
+    async fn run(self, state: Services) -> anyhow::Result<()> {
         let report = run(&state.pool, state.now()).await?;
         tracing::info!(?report, "maintenance done");
         match crate::attachments::service::sweep_orphans(&state).await {

@@ -7,11 +7,11 @@ use anyhow::Context;
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::{auth::emails::SendEmail, jobs, maintenance, state::AppState};
+use crate::{auth::emails::SendEmail, jobs, maintenance, state::Services};
 
 async fn maintenance_tick(
     tick: apalis_cron::Tick,
-    state: Data<AppState>,
+    state: Data<Services>,
 ) -> Result<(), BoxDynError> {
     let mut conn = state.pool.acquire().await?;
     maintenance::enqueue(&mut conn, tick.get_timestamp())
@@ -21,7 +21,7 @@ async fn maintenance_tick(
 }
 
 /// Runs every worker until `shutdown` is cancelled, then lets running jobs finish (30 s at most).
-pub async fn run(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(state: Services, shutdown: CancellationToken) -> anyhow::Result<()> {
     let schedule =
         cron::Schedule::from_str(maintenance::SCHEDULE).context("maintenance schedule")?;
     let monitor = Monitor::new();

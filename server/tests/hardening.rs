@@ -233,9 +233,9 @@ async fn dev_routes_answer_only_to_loopback_clients(pool: PgPool) {
             "/_sf/dev/mailbox",
             axum::routing::post(|| async { "mailbox" }),
         );
-    let router = spacedly_server::http::layers(
-        spacedly_server::http::routes(app.state.clone()).merge(pages),
-        app.state.clone(),
+    let router = spacedly_server::app::layers(
+        spacedly_server::app::routes(app.state.clone()).merge(pages),
+        &app.state,
     );
     let send = |method: &str, path: &str, ip: &str| {
         let request = Request::builder()

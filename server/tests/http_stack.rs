@@ -256,7 +256,7 @@ async fn metrics_are_off_without_a_token(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn body_limits_are_per_route(pool: PgPool) {
     use axum::{routing::post, Router};
-    use spacedly_server::http::{self, body_limit};
+    use spacedly_server::http::body_limit;
     use tower::ServiceExt;
 
     let app = spawn_app(pool).await;
@@ -271,9 +271,9 @@ async fn body_limits_are_per_route(pool: PgPool) {
             post(|body: axum::body::Bytes| async move { body.len().to_string() }),
         )
         .layer(body_limit::layer(body_limit::UPLOAD));
-    let router = http::layers(
-        http::routes(app.state.clone()).merge(large),
-        app.state.clone(),
+    let router = spacedly_server::app::layers(
+        spacedly_server::app::routes(app.state.clone()).merge(large),
+        &app.state,
     );
     let two_mib = || {
         let mut body = br#"{"title": ""#.to_vec();

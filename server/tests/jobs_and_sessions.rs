@@ -121,7 +121,7 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
     tx.commit().await.unwrap();
 
     let shutdown = CancellationToken::new();
-    let workers = tokio::spawn(workers::run(app.state.clone(), shutdown.clone()));
+    let workers = tokio::spawn(workers::run(app.state.services.clone(), shutdown.clone()));
     let outbox = app
         .state
         .mailer
@@ -295,7 +295,7 @@ async fn a_failed_job_is_retried_only_after_its_backoff(pool: PgPool) {
         .unwrap();
 
     let shutdown = CancellationToken::new();
-    let running = tokio::spawn(workers::run(app.state.clone(), shutdown.clone()));
+    let running = tokio::spawn(workers::run(app.state.services.clone(), shutdown.clone()));
     let mut row = None;
     for _ in 0..200 {
         row = sqlx::query_as::<_, (String, i32, f64)>(

@@ -57,7 +57,7 @@ async fn the_document_is_public_and_lists_every_mounted_api_route(pool: PgPool) 
 
     // The router and the document are split from one `OpenApiRouter`: what it documents is
     // what it mounts.
-    let built = spacedly_server::api::openapi();
+    let built = spacedly_server::app::openapi();
     let built = serde_json::to_value(&built).unwrap();
     assert_eq!(doc["paths"], built["paths"]);
 
@@ -264,7 +264,7 @@ async fn the_paths_named_to_the_admission_gate_are_mounted(pool: PgPool) {
 /// types, so that a client (or a fuzzer) reading it sends what is accepted.
 #[test]
 fn the_document_states_what_the_server_enforces() {
-    let doc = serde_json::to_value(spacedly_server::api::openapi()).unwrap();
+    let doc = serde_json::to_value(spacedly_server::app::openapi()).unwrap();
     let schemas = &doc["components"]["schemas"];
     let required = |schema: &str| -> Vec<String> {
         serde_json::from_value(schemas[schema]["required"].clone())

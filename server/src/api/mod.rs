@@ -1,14 +1,12 @@
-//! The JSON API under /api. Each feature adds its own `router()` here; every answer uses the
-//! envelope of API.md, unknown paths included.
+//! The JSON API's shared parts: the envelope of API.md (`json`), JSON input with field-named
+//! errors (`ApiJson`) and the OpenAPI document's frame. Each feature has its own `api` module;
+//! `crate::app` mounts them under [`PREFIX`].
 
 mod input;
 pub mod json;
 
 pub use input::ApiJson;
 
-use std::sync::OnceLock;
-
-use axum::{http::header, response::IntoResponse, Router};
 use utoipa::{
     openapi::{
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -16,52 +14,23 @@ use utoipa::{
     },
     OpenApi,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
     error::{AppError, ErrorBody},
-    http::{body_limit, SESSION_COOKIE},
-    state::AppState,
+    http::SESSION_COOKIE,
 };
 
-/// Where the API is nested in the site.
-pub const PREFIX: &str = "/api";
+pub use crate::http::API_PREFIX as PREFIX;
 
-/// The /api routes, to be nested at [`PREFIX`].
-pub fn router() -> Router<AppState> {
-    openapi_router().split_for_parts().0
-}
-
-/// The OpenAPI document of everything [`router`] mounts, with paths under [`PREFIX`].
-pub fn openapi() -> Document {
+/// The OpenAPI document of `routes` (the whole API, nested at [`PREFIX`] here): its title, the
+/// two ways to sign in, and the error envelope as every operation's default answer.
+pub fn document<S: Clone + Send + Sync + 'static>(routes: OpenApiRouter<S>) -> Document {
     let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest(PREFIX, openapi_router())
+        .nest(PREFIX, routes)
         .into_openapi();
     add_error_responses(&mut doc);
     doc
-}
-
-/// The router and its document come from the same `routes!` calls, so they cannot drift:
-/// a handler mounted here is in the document, with the path and method it is mounted at.
-pub fn openapi_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .nest("/auth", crate::auth::api::auth_router())
-        .nest("/user", crate::auth::api::user_router())
-        .nest("/tokens", crate::auth::api::tokens_router())
-        .nest("/tasks", crate::tasks::api::router())
-        .nest("/notifications", crate::notifications::api::router())
-        .routes(routes!(openapi_json))
-        .fallback(not_found)
-        // JSON bodies: 1 MiB, for these routes and the fallback. Routes that take more (uploads)
-        // are added after this line with their own `body_limit::layer`.
-        .layer(body_limit::layer(body_limit::JSON))
-        // Uploads: ten files of 10 MB.
-        .nest(
-            "/attachments",
-            crate::attachments::api::router().layer(body_limit::layer(
-                crate::attachments::api::UPLOAD_BODY_LIMIT,
-            )),
-        )
 }
 
 #[derive(OpenApi)]
@@ -134,15 +103,7 @@ fn add_error_responses(doc: &mut Document) {
     }
 }
 
-/// The OpenAPI 3.1 description of this API (public).
-#[utoipa::path(get, path = "/openapi.json", tag = "meta",
-    responses((status = 200, description = "This document", content_type = "application/json")))]
-async fn openapi_json() -> impl IntoResponse {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| openapi().to_json().unwrap_or_default());
-    ([(header::CONTENT_TYPE, "application/json")], body.as_str())
-}
-
-async fn not_found() -> AppError {
+/// Fallback of the API: the error envelope, also for paths that do not exist.
+pub async fn not_found() -> AppError {
     AppError::NotFound
 }

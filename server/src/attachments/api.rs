@@ -2,6 +2,9 @@
 //! owner only, delete. A browser form posting here (it accepts HTML) gets a redirect back to
 //! the task's page with the outcome as a flash; scripts get JSON.
 
+use crate::clock::Clock;
+use axum::extract::FromRef;
+use sqlx::PgPool;
 use std::time::Duration;
 
 use axum::{
@@ -27,7 +30,7 @@ use crate::{
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::{admission::Deferred, flash::Flash},
     identity::CurrentUser,
-    state::AppState,
+    state::Services,
 };
 
 /// Where one stored file is downloaded: this and its id.
@@ -37,7 +40,14 @@ pub const URL_PREFIX: &str = "/api/attachments/";
 pub const UPLOAD_BODY_LIMIT: usize = MAX_FILES_PER_REQUEST * (MAX_FILE_SIZE as usize) + 1024 * 1024;
 
 /// Mounted under /api/attachments with its own body limit ([`UPLOAD_BODY_LIMIT`]).
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+    super::UploadBudget: FromRef<S>,
+{
     OpenApiRouter::new()
         // One path shape: for POST the id is the task's, for GET and DELETE the file's.
         .routes(routes!(upload, download, remove))
@@ -180,7 +190,8 @@ impl Pace {
 /// [`UPLOAD_MEMORY_WAIT`]), then reads the files at the body's [`Pace`], which starts once the
 /// memory is there; the reservation is held until the files are stored.
 async fn reserve_and_read(
-    state: &AppState,
+    state: &Services,
+    budget: &super::UploadBudget,
     user: Uuid,
     headers: &HeaderMap,
     multipart: Multipart,
@@ -189,10 +200,7 @@ async fn reserve_and_read(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let reservation = state
-        .uploads
-        .reserve(user, length, UPLOAD_MEMORY_WAIT)
-        .await?;
+    let reservation = budget.reserve(user, length, UPLOAD_MEMORY_WAIT).await?;
     let pace = Pace::new(tokio::time::Instant::now(), state.config.request_timeout);
     Ok((read_files(multipart, pace).await?, reservation))
 }
@@ -288,7 +296,8 @@ fn attachment_json(a: &service::Attachment) -> AttachmentJson {
     responses((status = 201, body = ApiOk<UploadedData>), (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Services>,
+    State(budget): State<super::UploadBudget>,
     CurrentUser(user): CurrentUser,
     session: Session,
     headers: HeaderMap,
@@ -307,7 +316,8 @@ async fn upload(
                 "Send the files as multipart/form-data, in parts named \"files\"".into(),
             )
         })?;
-        let (files, _reservation) = reserve_and_read(&state, user.id, &headers, multipart).await?;
+        let (files, _reservation) =
+            reserve_and_read(&state, &budget, user.id, &headers, multipart).await?;
         // The files are in: only now a place among the requests being worked on, waited for at
         // most the request timeout (503: the server is busy). Once it has one, storing runs to
         // the end rather than being cut off between a stored file and its row.
@@ -384,7 +394,7 @@ fn content_disposition(name: &str, inline: bool) -> HeaderValue {
             ("text/plain"))),
         (status = 404, body = crate::error::ErrorBody)))]
 async fn download(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
@@ -427,7 +437,7 @@ async fn download(
     params(("id" = String, Path, description = "The attachment id")),
     responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(raw): Path<String>,
 ) -> AppResult<impl IntoResponse> {

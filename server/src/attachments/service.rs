@@ -14,7 +14,7 @@ use super::{detect, optimize, FileKind, StorageKey, MAX_FILES_PER_REQUEST, MAX_F
 use crate::{
     blocking::CpuPool,
     error::{AppError, AppResult, FieldErrors},
-    AppState,
+    Services,
 };
 
 /// One file as received.
@@ -99,7 +99,7 @@ struct Prepared {
 
 /// Stores `files` on the user's task `task_id`: all of them, or none.
 pub async fn upload(
-    state: &AppState,
+    state: &Services,
     user_id: Uuid,
     task_id: Uuid,
     files: Vec<Upload>,
@@ -205,7 +205,7 @@ fn renamed(name: &str, extension: &str) -> String {
 }
 
 async fn record(
-    state: &AppState,
+    state: &Services,
     user_id: Uuid,
     task_id: Uuid,
     stored: &[(StorageKey, Prepared)],
@@ -266,7 +266,7 @@ async fn record(
     Ok(rows)
 }
 
-async fn remove_objects(state: &AppState, keys: impl Iterator<Item = StorageKey>) {
+async fn remove_objects(state: &Services, keys: impl Iterator<Item = StorageKey>) {
     for key in keys {
         if let Err(e) = state.storage.delete(&key).await {
             tracing::warn!(error = %e, "could not remove a stored object; the sweep will");
@@ -287,7 +287,7 @@ pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Attachment
 }
 
 /// Deletes one of the user's attachments, row then object.
-pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Attachment> {
+pub async fn delete(state: &Services, user_id: Uuid, id: Uuid) -> AppResult<Attachment> {
     let row = sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
         "DELETE FROM attachments WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
     )))
@@ -306,7 +306,7 @@ pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> AppResult<Atta
 /// recording, or a failed delete), and the half-written files of uploads cut off by a crash.
 /// Anything younger than an hour is left alone: an upload may be between its two steps. The
 /// quota never counts either kind: it sums the rows (see [`used_bytes`]).
-pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<u64> {
+pub async fn sweep_orphans(state: &Services) -> anyhow::Result<u64> {
     use futures::TryStreamExt;
     let cutoff = state.now() - chrono::Duration::hours(1);
     let partials = state.storage.remove_partial_files(cutoff).await?;

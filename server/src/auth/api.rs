@@ -1,5 +1,9 @@
 //! /api/auth and /api/user (paths and fields of API.md).
 
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use axum::extract::FromRef;
 use axum::{
     extract::{Path, State},
     http::header,
@@ -7,6 +11,7 @@ use axum::{
     Extension, Json,
 };
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use tower_sessions::Session;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -20,10 +25,17 @@ use crate::{
     api::ApiJson,
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::ClientIp,
-    state::AppState,
+    state::Services,
 };
 
-pub fn auth_router() -> OpenApiRouter<AppState> {
+pub fn auth_router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+    Option<Arc<super::google::Google>>: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -100,11 +112,12 @@ struct StartQuery {
 #[utoipa::path(get, path = "/google", tag = "auth", params(StartQuery),
     responses((status = 303, description = "Redirect to Google, or to /login?error=google_unavailable")))]
 async fn google_start(
-    State(state): State<AppState>,
+    State(state): State<Services>,
+    State(google): State<Option<Arc<super::google::Google>>>,
     session: Session,
     axum::extract::Query(query): axum::extract::Query<StartQuery>,
 ) -> axum::response::Response {
-    match super::google::start(&state, &session, query.next.as_deref()).await {
+    match super::google::start(&state, google.as_deref(), &session, query.next.as_deref()).await {
         Ok(url) => axum::response::Redirect::to(&url).into_response(),
         Err(AppError::NotFound) => {
             axum::response::Redirect::to("/login?error=google_unavailable").into_response()
@@ -126,13 +139,15 @@ struct CallbackQuery {
 #[utoipa::path(get, path = "/google/callback", tag = "auth", params(CallbackQuery),
     responses((status = 303, description = "Redirect to the app or to /login?error=…")))]
 async fn google_callback(
-    State(state): State<AppState>,
+    State(state): State<Services>,
+    State(google): State<Option<Arc<super::google::Google>>>,
     session: Session,
     device: session::Device,
     axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
 ) -> axum::response::Response {
     let outcome = super::google::finish(
         &state,
+        google.as_deref(),
         &session,
         query.code.as_deref(),
         query.state.as_deref(),
@@ -155,13 +170,25 @@ async fn google_callback(
     axum::response::Redirect::to(&target).into_response()
 }
 
-pub fn tokens_router() -> OpenApiRouter<AppState> {
+pub fn tokens_router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_token, list_tokens))
         .routes(routes!(revoke_token))
 }
 
-pub fn user_router() -> OpenApiRouter<AppState> {
+pub fn user_router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(me, update_me, delete_me))
         .routes(routes!(export))
@@ -199,7 +226,7 @@ struct RegisterBody {
 #[utoipa::path(post, path = "/register", tag = "auth", request_body = RegisterBody,
     responses((status = 201, body = ApiOk<NewUserData>), (status = 409, description = "The email is taken", body = crate::error::ErrorBody)))]
 async fn register(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -245,7 +272,7 @@ struct LoginBody {
 #[utoipa::path(post, path = "/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = ApiOk<LoginData>), (status = 401, body = crate::error::ErrorBody)))]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
     device: session::Device,
@@ -304,7 +331,7 @@ struct VerifyOtpBody {
 #[utoipa::path(post, path = "/verify-otp", tag = "auth", request_body = VerifyOtpBody,
     responses((status = 200, body = ApiOk<UserData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn verify_otp(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
     device: session::Device,
@@ -339,7 +366,7 @@ async fn verify_otp(
 
 #[utoipa::path(post, path = "/resend-otp", tag = "auth", responses((status = 200, body = ApiOk<Empty>)))]
 async fn resend_otp(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     session: Session,
 ) -> AppResult<Json<ApiOk<Empty>>> {
     // Only a session that passed the password step may ask for another code.
@@ -360,7 +387,7 @@ async fn logout(session: Session) -> AppResult<Json<ApiOk<Empty>>> {
 
 #[utoipa::path(post, path = "/logout-all", tag = "auth", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<Empty>)))]
 async fn logout_all(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     session: Session,
 ) -> AppResult<Json<ApiOk<Empty>>> {
@@ -378,7 +405,7 @@ struct EmailBody {
 
 #[utoipa::path(post, path = "/forgot-password", tag = "auth", request_body = EmailBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn forgot_password(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> AppResult<Json<ApiOk<Empty>>> {
@@ -404,7 +431,7 @@ struct ResetBody {
 
 #[utoipa::path(post, path = "/reset-password", tag = "auth", request_body = ResetBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn reset_password(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     session: Session,
     ApiJson(body): ApiJson<ResetBody>,
@@ -427,7 +454,7 @@ struct TokenBody {
 
 #[utoipa::path(post, path = "/verify-email", tag = "auth", request_body = TokenBody, responses((status = 200, body = ApiOk<UserData>)))]
 async fn verify_email(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> AppResult<Json<ApiOk<UserData>>> {
     let user = super::verify_email(&state, &body.token).await?;
@@ -441,7 +468,7 @@ async fn verify_email(
 
 #[utoipa::path(post, path = "/resend-verification", tag = "auth", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<Empty>), (status = 429, body = crate::error::ErrorBody)))]
 async fn resend_verification(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<ApiOk<Empty>>> {
     if super::resend_verification(&state, &user).await? {
@@ -465,7 +492,7 @@ async fn me(CurrentUser(user): CurrentUser) -> Json<ApiOk<ProfileData>> {
 
 #[utoipa::path(patch, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn update_me(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<ProfileChanges>,
 ) -> AppResult<Json<ApiOk<ProfileData>>> {
@@ -480,7 +507,7 @@ async fn update_me(
 
 #[utoipa::path(post, path = "/enabled-2fa", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = TwoFactorBody, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn set_two_factor(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> AppResult<Json<ApiOk<ProfileData>>> {
@@ -528,7 +555,7 @@ struct ChangePasswordBody {
 
 #[utoipa::path(post, path = "/change-password", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = ChangePasswordBody, responses((status = 200, body = ApiOk<Empty>)))]
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     session: Session,
     ApiJson(body): ApiJson<ChangePasswordBody>,
@@ -554,7 +581,7 @@ struct SetPasswordBody {
 
 #[utoipa::path(post, path = "/set-password", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = SetPasswordBody, responses((status = 200, body = ApiOk<ProfileData>)))]
 async fn set_password(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<SetPasswordBody>,
 ) -> AppResult<Json<ApiOk<ProfileData>>> {
@@ -576,7 +603,7 @@ struct DeleteBody {
 
 #[utoipa::path(delete, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body(content = DeleteBody, description = "The account's password. Only an account without a password may send no body instead, within ten minutes of signing in"), responses((status = 200, body = ApiOk<Empty>)))]
 async fn delete_me(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     session: Session,
     body: axum::body::Bytes,
@@ -597,7 +624,7 @@ async fn delete_me(
 
 #[utoipa::path(get, path = "/export", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, description = "Everything stored about the user, as a download", body = ApiOk<Export>)))]
 async fn export(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl IntoResponse> {
     let data = super::export(&state, &user).await?;
@@ -630,7 +657,7 @@ struct CreateTokenBody {
 
 #[utoipa::path(post, path = "/", tag = "tokens", security(("cookie" = []), ("bearer" = [])), request_body = CreateTokenBody, responses((status = 201, body = ApiOk<CreatedTokenData>)))]
 async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     session: Session,
     headers: axum::http::HeaderMap,
@@ -663,7 +690,7 @@ fn created_response(new: super::api_tokens::CreatedToken) -> impl IntoResponse {
 
 #[utoipa::path(get, path = "/", tag = "tokens", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<TokensData>)))]
 async fn list_tokens(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<ApiOk<TokensData>>> {
     let tokens = super::api_tokens::list(&state.pool, &user).await?;
@@ -672,7 +699,7 @@ async fn list_tokens(
 
 #[utoipa::path(delete, path = "/{id}", tag = "tokens", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The token id")), responses((status = 200, body = ApiOk<Empty>)))]
 async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ApiOk<Empty>>> {
@@ -683,7 +710,7 @@ async fn revoke_token(
 
 #[utoipa::path(get, path = "/sessions", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<SessionsData>)))]
 async fn list_sessions(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     session: Session,
 ) -> AppResult<Json<ApiOk<SessionsData>>> {
@@ -693,7 +720,7 @@ async fn list_sessions(
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "user", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The session id as listed")), responses((status = 200, body = ApiOk<Empty>)))]
 async fn revoke_session(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ApiOk<Empty>>> {

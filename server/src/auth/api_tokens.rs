@@ -10,7 +10,7 @@ use super::User;
 use crate::secrets as tokens;
 use crate::{
     error::{AppError, AppResult},
-    state::AppState,
+    state::Services,
 };
 
 pub use crate::identity::TOKEN_PREFIX as PREFIX;
@@ -37,7 +37,7 @@ pub struct CreatedToken {
 /// Creates a token. Needs a recent authentication: a token outlives the session, so a stolen
 /// session cookie must not be enough to mint one.
 pub async fn create(
-    state: &AppState,
+    state: &Services,
     user: &User,
     name: &str,
     expires_in_days: Option<i64>,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::User;
 use crate::secrets as tokens;
-use crate::state::AppState;
+use crate::state::Services;
 
 pub const COOKIE: &str = "spacedly_device";
 /// A device stays known this long after its last sign-in.
@@ -27,7 +27,7 @@ pub struct KnownDevice {
 }
 
 /// The signing key: derived from SECRET_KEY, apart from the session cookie's key.
-fn key(state: &AppState) -> Key {
+fn key(state: &Services) -> Key {
     use sha2::{Digest, Sha512};
     let mut hasher = Sha512::new();
     hasher.update(b"spacedly device cookie v1\0");
@@ -36,7 +36,7 @@ fn key(state: &AppState) -> Key {
 }
 
 /// The device cookie of this request, when its signature and age are valid.
-pub fn read(state: &AppState, headers: &HeaderMap) -> Option<KnownDevice> {
+pub fn read(state: &Services, headers: &HeaderMap) -> Option<KnownDevice> {
     let mut jar = CookieJar::new();
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
@@ -69,7 +69,7 @@ pub fn read(state: &AppState, headers: &HeaderMap) -> Option<KnownDevice> {
 
 /// The `Set-Cookie` value that makes this browser a known device of `user` (after a successful
 /// sign-in).
-pub fn issue(state: &AppState, user: &User) -> HeaderValue {
+pub fn issue(state: &Services, user: &User) -> HeaderValue {
     let value = format!(
         "v1.{}.{}.{}",
         user.id,

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     jobs::{self, Job, Schedule},
-    state::AppState,
+    state::Services,
 };
 
 /// The job that sends one account email. Carries ids, never rendered text or secrets: the
@@ -41,7 +41,7 @@ impl Job for SendEmail {
     const MAX_ATTEMPTS: usize = 5;
     const CONCURRENCY: usize = 4;
 
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
+    async fn run(self, state: Services) -> anyhow::Result<()> {
         deliver(&state, self.user_id, &self.email).await.map(|_| ())
     }
 }
@@ -89,13 +89,13 @@ pub enum AccountEmail {
     ResetRequested { email: String },
 }
 
-fn page_url(state: &AppState, path: &str) -> url::Url {
+fn page_url(state: &Services, path: &str) -> url::Url {
     let mut url = state.config.public_url.clone();
     url.set_path(path);
     url
 }
 
-fn link(state: &AppState, path: &str, token: &str) -> String {
+fn link(state: &Services, path: &str, token: &str) -> String {
     let mut url = page_url(state, path);
     url.query_pairs_mut().append_pair("token", token);
     url.to_string()
@@ -104,7 +104,7 @@ fn link(state: &AppState, path: &str, token: &str) -> String {
 /// Renders and sends `email` for `user_id`. `Ok(false)`: nothing to send any more (the account
 /// is gone, the code or link was used or expired).
 pub async fn deliver(
-    state: &AppState,
+    state: &Services,
     user_id: Option<Uuid>,
     email: &AccountEmail,
 ) -> anyhow::Result<bool> {
@@ -187,7 +187,7 @@ pub async fn deliver(
     Ok(true)
 }
 
-async fn find(state: &AppState, user_id: Option<Uuid>) -> anyhow::Result<Option<User>> {
+async fn find(state: &Services, user_id: Option<Uuid>) -> anyhow::Result<Option<User>> {
     match user_id {
         Some(id) => Ok(users::find_by_id(&state.pool, id).await?),
         None => Ok(None),

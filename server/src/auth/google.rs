@@ -23,7 +23,7 @@ use crate::secrets::digests_equal;
 use crate::{
     config::OidcConfig,
     error::{AppError, AppResult},
-    state::AppState,
+    state::Services,
 };
 
 /// The provider name stored with linked identities.
@@ -125,18 +125,19 @@ impl Failure {
     }
 }
 
-fn google(state: &AppState) -> AppResult<&Google> {
-    state.google.as_deref().ok_or(AppError::NotFound)
-}
-
 fn session_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }
 
 /// Starts a sign-in: remembers state, nonce, PKCE verifier and where to go afterwards (only a
 /// path on our own origin; anything else is dropped), returns the provider's URL.
-pub async fn start(state: &AppState, session: &Session, next: Option<&str>) -> AppResult<String> {
-    let google = google(state)?;
+pub async fn start(
+    state: &Services,
+    google: Option<&Google>,
+    session: &Session,
+    next: Option<&str>,
+) -> AppResult<String> {
+    let google = google.ok_or(AppError::NotFound)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = CsrfToken::new_random();
     let (url, csrf) = google
@@ -236,13 +237,14 @@ pub struct Finished {
 
 /// Finishes a sign-in from the provider's redirect. On success the caller signs the user in.
 pub async fn finish(
-    state: &AppState,
+    state: &Services,
+    google: Option<&Google>,
     session: &Session,
     code: Option<&str>,
     returned_state: Option<&str>,
     error: Option<&str>,
 ) -> Result<Finished, Failure> {
-    let google = google(state).map_err(|_| failed("not configured"))?;
+    let google = google.ok_or_else(|| failed("not configured"))?;
     // The flow is single use, whatever happens next.
     let flow: Option<Flow> = session
         .remove(FLOW_KEY)
@@ -313,7 +315,7 @@ fn display_name(claims: &Claims, email: &str) -> String {
 
 /// The account for these claims: already linked, linked now to the account with the same
 /// (verified) email, or created. An unverified email never takes over an existing account.
-pub async fn link_or_create(state: &AppState, claims: &Claims) -> AppResult<User> {
+pub async fn link_or_create(state: &Services, claims: &Claims) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
     let linked: Option<User> = sqlx::query_as(
         "SELECT users.* FROM users JOIN oauth_identities i ON i.user_id = users.id

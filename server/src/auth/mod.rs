@@ -21,7 +21,7 @@ use sqlx::PgConnection;
 use crate::{
     error::{AppError, AppResult},
     limits,
-    state::AppState,
+    state::Services,
 };
 use codes::Purpose;
 use types::{Email, NewPassword, TimeZone, UserName, Validator};
@@ -61,7 +61,7 @@ async fn enqueue_mail(
 }
 
 async fn send_verification(
-    state: &AppState,
+    state: &Services,
     conn: &mut PgConnection,
     user: &User,
 ) -> AppResult<()> {
@@ -82,7 +82,7 @@ async fn send_verification(
 }
 
 /// Creates an account and sends the verification email.
-pub async fn register(state: &AppState, input: RegisterInput, ip: IpAddr) -> AppResult<User> {
+pub async fn register(state: &Services, input: RegisterInput, ip: IpAddr) -> AppResult<User> {
     let mut v = Validator::default();
     let name = v.check("name", UserName::parse(&input.name));
     let email = v.check("email", Email::parse(&input.email));
@@ -149,7 +149,7 @@ fn login_key(email: &str, ip: IpAddr) -> String {
 /// account, so guesses spread over many addresses lock the account against unknown clients
 /// only, never against the owner's known browsers.
 pub async fn login(
-    state: &AppState,
+    state: &Services,
     email: &str,
     password: &str,
     ip: IpAddr,
@@ -195,7 +195,7 @@ pub async fn login(
     }
 }
 
-async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
+async fn send_login_code(state: &Services, user: &User) -> AppResult<()> {
     let mut tx = state.pool.begin().await?;
     let code_id = codes::issue(
         &mut tx,
@@ -216,14 +216,14 @@ async fn send_login_code(state: &AppState, user: &User) -> AppResult<()> {
 }
 
 /// True unless a secret of this purpose went to the user less than `RESEND_COOLDOWN` ago.
-async fn cooldown_over(state: &AppState, user: &User, purpose: Purpose) -> AppResult<bool> {
+async fn cooldown_over(state: &Services, user: &User, purpose: Purpose) -> AppResult<bool> {
     let last = codes::last_issued(&state.pool, user.id, purpose).await?;
     Ok(last.is_none_or(|at| state.now() - at >= RESEND_COOLDOWN))
 }
 
 /// Sends a fresh sign-in code to a user who already gave the right password, at most once a
 /// minute. Returns false when the cooldown is still running.
-pub async fn resend_login_code(state: &AppState, user: &User) -> AppResult<bool> {
+pub async fn resend_login_code(state: &Services, user: &User) -> AppResult<bool> {
     if !cooldown_over(state, user, Purpose::LoginOtp).await? {
         return Ok(false);
     }
@@ -233,7 +233,7 @@ pub async fn resend_login_code(state: &AppState, user: &User) -> AppResult<bool>
 
 /// Finishes a 2FA sign-in. Wrong, used, expired and unknown all get the same answer.
 pub async fn verify_login_code(
-    state: &AppState,
+    state: &Services,
     email: &str,
     code: &str,
     ip: IpAddr,
@@ -265,7 +265,7 @@ pub async fn verify_login_code(
 }
 
 /// Marks the address as verified. Unknown, used and expired links get the same answer.
-pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
+pub async fn verify_email(state: &Services, token: &str) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
     let Some(user_id) =
         codes::consume_link(&mut tx, state.now(), Purpose::EmailVerify, token.trim()).await?
@@ -286,7 +286,7 @@ pub async fn verify_email(state: &AppState, token: &str) -> AppResult<User> {
 }
 
 /// Sends the verification link again, at most once a minute. False while the cooldown runs.
-pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<bool> {
+pub async fn resend_verification(state: &Services, user: &User) -> AppResult<bool> {
     if user.email_verified {
         return Err(AppError::BadRequest(
             "Your email address is already confirmed".into(),
@@ -304,7 +304,7 @@ pub async fn resend_verification(state: &AppState, user: &User) -> AppResult<boo
 /// Emails a reset link when the account exists. The caller answers the same either way, and
 /// the request does the same work either way: whether the account exists is looked up in the
 /// job, so the answer's timing does not tell.
-pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppResult<()> {
+pub async fn forgot_password(state: &Services, email: &str, ip: IpAddr) -> AppResult<()> {
     let email = Email::parse(email).map_err(|m| AppError::validation("email", m))?;
     limits::hit(&state.pool, state.now(), limits::RESET_PER_IP, &ip_key(ip)).await?;
     limits::hit(
@@ -327,7 +327,7 @@ pub async fn forgot_password(state: &AppState, email: &str, ip: IpAddr) -> AppRe
 
 /// Stores a new password hash, ends every session, and tells the user by email.
 async fn replace_password(
-    state: &AppState,
+    state: &Services,
     conn: &mut PgConnection,
     user_id: uuid::Uuid,
     hash: &str,
@@ -359,7 +359,7 @@ async fn replace_password(
 /// (set up by whoever knew the password) is off, the email counts as verified, and the owner is
 /// told by email. Runs in the caller's transaction.
 pub(crate) async fn secure_taken_over_account(
-    state: &AppState,
+    state: &Services,
     conn: &mut PgConnection,
     user: &User,
     provider: &str,
@@ -401,7 +401,7 @@ pub(crate) async fn secure_taken_over_account(
 
 /// Sets a new password from a reset link; every session of the account ends.
 pub async fn reset_password(
-    state: &AppState,
+    state: &Services,
     token: &str,
     new_password: &str,
     ip: IpAddr,
@@ -432,7 +432,7 @@ pub async fn reset_password(
 
 /// Changes the password of a signed-in user who knows the current one.
 pub async fn change_password(
-    state: &AppState,
+    state: &Services,
     user: &User,
     current: &str,
     new_password: &str,
@@ -460,7 +460,7 @@ pub async fn change_password(
 }
 
 /// Gives an account created through Google a password.
-pub async fn set_password(state: &AppState, user: &User, new_password: &str) -> AppResult<User> {
+pub async fn set_password(state: &Services, user: &User, new_password: &str) -> AppResult<User> {
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
     if user.password_hash.is_some() {
@@ -480,7 +480,7 @@ pub async fn set_password(state: &AppState, user: &User, new_password: &str) -> 
 }
 
 /// Ends every session of the user (the caller signs the current one out too).
-pub async fn end_all_sessions(state: &AppState, user: &User) -> AppResult<User> {
+pub async fn end_all_sessions(state: &Services, user: &User) -> AppResult<User> {
     Ok(sqlx::query_as(
         "UPDATE users SET session_version = session_version + 1, updated_at = now()
          WHERE id = $1 RETURNING *",
@@ -490,7 +490,7 @@ pub async fn end_all_sessions(state: &AppState, user: &User) -> AppResult<User> 
     .await?)
 }
 
-pub async fn set_two_factor(state: &AppState, user: &User, enabled: bool) -> AppResult<User> {
+pub async fn set_two_factor(state: &Services, user: &User, enabled: bool) -> AppResult<User> {
     Ok(sqlx::query_as(
         "UPDATE users SET two_factor_enabled = $2, updated_at = now() WHERE id = $1 RETURNING *",
     )
@@ -518,7 +518,7 @@ pub struct ProfileChanges {
 
 /// Updates the given settings; the others keep their value.
 pub async fn update_profile(
-    state: &AppState,
+    state: &Services,
     user: &User,
     changes: ProfileChanges,
 ) -> AppResult<User> {
@@ -556,7 +556,7 @@ pub async fn update_profile(
 }
 
 /// Everything stored about the user, for "download my data".
-pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
+pub async fn export(state: &Services, user: &User) -> AppResult<Export> {
     let api_tokens = api_tokens::list(&state.pool, user).await?;
     Ok(Export {
         exported_at: state.now(),
@@ -594,7 +594,7 @@ impl std::fmt::Debug for RecentAuth<'_> {
 
 /// Accepts a recent sign-in, or else the right password.
 pub async fn require_recent_auth(
-    state: &AppState,
+    state: &Services,
     user: &User,
     proof: RecentAuth<'_>,
 ) -> AppResult<()> {
@@ -627,7 +627,7 @@ pub const RECENT_SIGN_IN: Duration = Duration::minutes(10);
 /// Deletes the account and everything it owns. Needs the password, or (for accounts without
 /// one) a sign-in within the last ten minutes.
 pub async fn delete_account(
-    state: &AppState,
+    state: &Services,
     user: &User,
     password: Option<&str>,
     signed_in_at: Option<chrono::DateTime<Utc>>,

@@ -12,7 +12,7 @@ pub use crate::identity::{current_user, CurrentUser, USER_ID};
 use crate::{
     error::{AppError, AppResult},
     identity::{store_error, SESSION_VERSION as VERSION},
-    state::AppState,
+    state::Services,
 };
 
 const SIGNED_IN_AT: &str = "at";
@@ -56,7 +56,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Device {
 
 /// Signs `user` in on this session, under a new session id (no fixation).
 pub async fn sign_in(
-    state: &AppState,
+    state: &Services,
     session: &Session,
     user: &User,
     remember: bool,
@@ -108,7 +108,7 @@ pub async fn set_pending_2fa(session: &Session, user: &User) -> AppResult<()> {
         .map_err(store_error)
 }
 
-pub async fn pending_2fa(state: &AppState, session: &Session) -> AppResult<Option<User>> {
+pub async fn pending_2fa(state: &Services, session: &Session) -> AppResult<Option<User>> {
     let Some(id) = session
         .get::<Uuid>(PENDING_2FA)
         .await
@@ -139,7 +139,7 @@ pub struct ActiveSession {
 
 /// The user's sessions that still work (same session version), newest first.
 pub async fn list_sessions(
-    state: &AppState,
+    state: &Services,
     user: &User,
     current: &Session,
 ) -> AppResult<Vec<ActiveSession>> {
@@ -179,7 +179,7 @@ pub async fn list_sessions(
 }
 
 /// Ends one of the user's sessions, named by its digest; another user's is not found.
-pub async fn revoke_session(state: &AppState, user: &User, digest: &str) -> AppResult<()> {
+pub async fn revoke_session(state: &Services, user: &User, digest: &str) -> AppResult<()> {
     if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }

@@ -1,5 +1,6 @@
-//! The HTTP stack shared by the JSON API and the Leptos pages: routes that are not pages
-//! (/api, /health, /metrics) and the middleware around everything.
+//! The HTTP stack shared by the JSON API and the Leptos pages: the operational routes (/health,
+//! /metrics) and the middleware around everything. It knows no feature: `crate::app` mounts the
+//! features' routes and names the routes the admission gate treats apart.
 
 pub mod admission;
 pub mod body_limit;
@@ -17,13 +18,14 @@ use std::{
 };
 
 use axum::{
-    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
+use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -36,16 +38,19 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
-    api, db,
+    config::Config,
+    db,
     error::AppError,
     secrets::{digests_equal, sha256_hex},
     sessions::PgSessionStore,
-    state::AppState,
+    state::Services,
 };
 
 pub use client_ip::ClientIp;
 pub use security::CspNonce;
 
+/// Where the JSON API is nested in the site.
+pub const API_PREFIX: &str = "/api";
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "spacedly_session";
 /// Default limit for request bodies; upload routes set their own (see [`body_limit`]).
@@ -53,18 +58,21 @@ pub const BODY_LIMIT: usize = body_limit::JSON;
 /// Requests slower than this are logged as warnings.
 const SLOW_REQUEST: Duration = Duration::from_secs(1);
 
-/// Routes that are not pages: the JSON API, health and metrics.
-pub fn routes(state: AppState) -> Router {
+/// The operational routes: /health and /metrics.
+pub fn operational_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PgPool: FromRef<S>,
+    Arc<Config>: FromRef<S>,
+{
     Router::new()
-        .nest(api::PREFIX, api::router())
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .with_state(state)
 }
 
 /// GET /health: 200 when the database answers, 503 otherwise.
-async fn health(State(state): State<AppState>) -> Response {
-    let db_ok = db::is_healthy(&state.pool).await;
+async fn health(State(pool): State<PgPool>) -> Response {
+    let db_ok = db::is_healthy(&pool).await;
     let status = if db_ok {
         StatusCode::OK
     } else {
@@ -79,9 +87,12 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// GET /metrics in Prometheus text format; only with `Authorization: Bearer $METRICS_TOKEN`.
-async fn metrics(State(state): State<AppState>, request: Request) -> Response {
-    let Some(expected) = state
-        .config
+async fn metrics(
+    State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
+    request: Request,
+) -> Response {
+    let Some(expected) = config
         .metrics_token
         .as_ref()
         .map(secrecy::ExposeSecret::expose_secret)
@@ -99,7 +110,7 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     if !digests_equal(&given, &expected) {
         return AppError::NotFound.into_response();
     }
-    let body = crate::metrics::render(&state.pool).await;
+    let body = crate::metrics::render(&pool).await;
     (
         [(
             header::CONTENT_TYPE,
@@ -166,11 +177,11 @@ async fn observe(mut request: Request, next: Next) -> Response {
 
 /// Resolves the client IP once for the rate limiter and the handlers.
 async fn attach_client_ip(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    client_ip::attach(&mut request, &state.config.trusted_proxies);
+    client_ip::attach(&mut request, &config.trusted_proxies);
     next.run(request).await
 }
 
@@ -197,7 +208,7 @@ async fn dev_routes_for_loopback_only(request: Request, next: Next) -> Response 
 /// Errors made by middleware (timeouts, body limits, rate limits, unknown methods) are plain
 /// text; under /api every answer must be the JSON envelope.
 async fn api_error_envelope(request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api");
+    let is_api = request.uri().path().starts_with(API_PREFIX);
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -225,8 +236,9 @@ async fn api_error_envelope(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// Wraps the whole application (API + pages) in the shared middleware, outermost last.
-pub fn layers(router: Router, state: AppState) -> Router {
+/// Wraps the whole application (API + pages) in the shared middleware, outermost last. `gate`
+/// is the admission gate, made by the caller with the routes it treats apart.
+pub fn layers(router: Router, state: &Services, gate: admission::Gate) -> Router {
     // Install the metrics recorder before the first request is counted.
     crate::metrics::handle();
     let config = &state.config;
@@ -272,13 +284,6 @@ pub fn layers(router: Router, state: AppState) -> Router {
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
     });
 
-    // The live notifications stay open; uploads read their files first and then enter the
-    // gate themselves.
-    let gate = admission::gate(
-        config.database_max_connections,
-        &[crate::notifications::api::STREAM_PATH],
-        &[crate::attachments::api::URL_PREFIX],
-    );
     let router = router
         .route_layer(middleware::from_fn(note_route))
         // No NUL character reaches a handler (inside the sessions: a form's answer is a flash).
@@ -289,7 +294,7 @@ pub fn layers(router: Router, state: AppState) -> Router {
             admission::admit,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             security::require_same_origin,
         ))
         // The hard cap for every request; each router sets its own, smaller limit, and axum's
@@ -313,7 +318,7 @@ pub fn layers(router: Router, state: AppState) -> Router {
             .layer(middleware::from_fn(observe))
             .layer(CatchPanicLayer::new())
             .layer(middleware::from_fn_with_state(
-                state.clone(),
+                state.config.clone(),
                 security::security_headers,
             ))
             // Dynamic responses: gzip at its fastest level (zlib-rs, see server/Cargo.toml).
@@ -331,7 +336,7 @@ pub fn layers(router: Router, state: AppState) -> Router {
             // never left with the Content-Encoding of the body it replaced.
             .layer(middleware::from_fn(api_error_envelope))
             .layer(middleware::from_fn_with_state(
-                state.clone(),
+                state.config.clone(),
                 attach_client_ip,
             ))
             .layer(middleware::from_fn(dev_routes_for_loopback_only))

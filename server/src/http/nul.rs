@@ -134,7 +134,7 @@ pub async fn refuse(request: Request, next: Next) -> Response {
 /// one cannot be held across an await, its body not being `Sync`).
 async fn refusal(request: Request, field: String) -> Response {
     let error = AppError::validation(&field, MESSAGE);
-    if request.uri().path().starts_with(crate::api::PREFIX) {
+    if request.uri().path().starts_with(super::API_PREFIX) {
         return error.into_response();
     }
     if request.method() == Method::GET || request.method() == Method::HEAD {

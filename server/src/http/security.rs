@@ -10,7 +10,9 @@ use axum::{
 use base64::Engine;
 use rand::RngCore;
 
-use crate::{error::AppError, state::AppState};
+use std::sync::Arc;
+
+use crate::{config::Config, error::AppError};
 
 /// The nonce of this response's CSP; Leptos puts it on every script it renders.
 #[derive(Debug, Clone)]
@@ -34,7 +36,7 @@ pub fn content_security_policy(nonce: &str) -> String {
 }
 
 pub async fn security_headers(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -61,7 +63,7 @@ pub async fn security_headers(
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    if !state.config.is_development() {
+    if !config.is_development() {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
@@ -122,15 +124,15 @@ pub fn origin_allowed(
 }
 
 pub async fn require_same_origin(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
     request: Request,
     next: Next,
 ) -> Response {
     if origin_allowed(
         request.method(),
         request.headers(),
-        &state.config.public_origin(),
-        &state.config.allowed_origins,
+        &config.public_origin(),
+        &config.allowed_origins,
     ) {
         next.run(request).await
     } else {

@@ -17,7 +17,7 @@
 //!
 //! Times: "run at" is compared with the database's clock by the queue (as apalis does), so
 //! `Schedule::at` takes wall-clock instants; rules about the user's data take their "now" from
-//! `AppState::now` inside the job.
+//! `Services::now` inside the job.
 
 use std::{future::Future, time::Duration};
 
@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{Acquire, PgConnection, PgPool};
 
-use crate::state::AppState;
+use crate::state::Services;
 
 /// A kind of background job: its payload (ids and facts, never secrets or rendered text), its
 /// queue and how it runs.
@@ -43,7 +43,7 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
     const POLL_EVERY: Duration = Duration::from_secs(1);
 
     /// Does the work. An error is logged and the job retried later (see `backoff`).
-    fn run(self, state: AppState) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn run(self, state: Services) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 /// When and under which key a job is enqueued.
@@ -194,11 +194,11 @@ async fn postpone(pool: &PgPool, job_id: &str, delay: Duration) -> sqlx::Result<
 /// The apalis handler of every job type: runs it and, when it fails, sets the backoff.
 async fn handle<J: Job>(
     job: J,
-    state: Data<AppState>,
+    state: Data<Services>,
     id: TaskId,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let state: AppState = (*state).clone();
+    let state: Services = (*state).clone();
     let pool = state.pool.clone();
     match job.run(state).await {
         Ok(()) => Ok(()),
@@ -225,7 +225,7 @@ pub fn worker_name(queue: &str) -> String {
 }
 
 /// Adds the worker of job type `J` to `monitor` (see `crate::workers`).
-pub fn register<J: Job>(monitor: Monitor, state: &AppState) -> Monitor {
+pub fn register<J: Job>(monitor: Monitor, state: &Services) -> Monitor {
     let state = state.clone();
     monitor.register(move |_| {
         WorkerBuilder::new(worker_name(J::QUEUE))

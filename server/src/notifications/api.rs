@@ -1,5 +1,8 @@
 //! /api/notifications (API.md): list, unread count, mark read, delete, and a live stream.
 
+use crate::clock::Clock;
+use axum::extract::FromRef;
+use sqlx::PgPool;
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
@@ -17,13 +20,20 @@ use super::Notification;
 use crate::{
     error::{ok, ApiOk, AppError, AppResult, Empty},
     identity::CurrentUser,
-    state::AppState,
+    state::Services,
 };
 
 /// Where the live updates are served (the event stream the bell listens to).
 pub const STREAM_PATH: &str = "/api/notifications/stream";
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+    super::live::Hub: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(count))
@@ -110,7 +120,7 @@ fn notification_id(raw: &str) -> AppResult<Uuid> {
 
 #[utoipa::path(get, path = "/", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(Paging), responses((status = 200, body = ApiOk<NotificationListData>)))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Query(paging): Query<Paging>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -134,7 +144,7 @@ async fn list(
 
 #[utoipa::path(get, path = "/count", tag = "notifications", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<CountData>)))]
 async fn count(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let count = super::unread_count(&state.pool, user.id).await?;
@@ -143,7 +153,7 @@ async fn count(
 
 #[utoipa::path(patch, path = "/{id}/read", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The notification id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn read_one(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -153,7 +163,7 @@ async fn read_one(
 
 #[utoipa::path(patch, path = "/read-all", tag = "notifications", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<UpdatedData>)))]
 async fn read_all(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let changed = super::mark_all_read(&state.pool, user.id, state.now()).await?;
@@ -162,7 +172,7 @@ async fn read_all(
 
 #[utoipa::path(delete, path = "/{id}", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The notification id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -176,11 +186,12 @@ async fn remove(
     responses((status = 200, content_type = "text/event-stream", body = StreamEvent,
         description = "Events `count` (data: CountData as JSON) and `notification` (data: NotificationJson as JSON); comments keep the connection alive")))]
 async fn stream_events(
-    State(state): State<AppState>,
+    State(state): State<Services>,
+    State(live): State<super::live::Hub>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let changes = state.live.subscribe();
-    let closing = state.live.closing();
+    let changes = live.subscribe();
+    let closing = live.closing();
     let pool = state.pool.clone();
     let user_id = user.id;
     let first = super::unread_count(&pool, user_id).await?;

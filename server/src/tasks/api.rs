@@ -2,6 +2,9 @@
 //! lists under `data.tasks`, capitalised priorities, strings never null for description and
 //! link, ids as strings, and every task when no paging is asked for).
 
+use crate::clock::Clock;
+use axum::extract::FromRef;
+use sqlx::PgPool;
 use std::borrow::Cow;
 
 use axum::extract::{Path, Query, State};
@@ -17,11 +20,17 @@ use crate::{
     db::Db,
     error::{created, ok, ok_sized, ApiOk, AppError, AppResult, Empty},
     identity::CurrentUser,
-    state::AppState,
+    state::Services,
     validate::Validator,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Services: FromRef<S>,
+    PgPool: FromRef<S>,
+    Clock: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, update, remove))
@@ -301,7 +310,7 @@ impl ListParams {
 
 #[utoipa::path(get, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(ListParams), responses((status = 200, body = ApiOk<TaskListData>)))]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Db(mut conn): Db,
     Query(params): Query<ListParams>,
@@ -327,7 +336,7 @@ async fn list(
 
 #[utoipa::path(post, path = "/", tag = "tasks", security(("cookie" = []), ("bearer" = [])), request_body = super::types::NewTaskInput, responses((status = 201, body = ApiOk<TaskData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     ApiJson(input): ApiJson<TaskInput>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -348,7 +357,7 @@ async fn create(
 
 #[utoipa::path(get, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -363,7 +372,7 @@ async fn show(
 
 #[utoipa::path(put, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), request_body = TaskInput, responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
 async fn update(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<TaskInput>,
@@ -382,7 +391,7 @@ async fn update(
 
 #[utoipa::path(delete, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
@@ -393,7 +402,7 @@ async fn remove(
 
 #[utoipa::path(get, path = "/{id}/reminders", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<RemindersData>)))]
 async fn reminders(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {

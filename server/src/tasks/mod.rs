@@ -624,7 +624,7 @@ pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> 
 
 /// Removes a deleted task's files from storage. The rows are already gone, so a failure here
 /// only leaves an orphan, which the periodic sweep removes.
-pub async fn remove_files(state: &crate::AppState, keys: Vec<String>) {
+pub async fn remove_files(state: &crate::Services, keys: Vec<String>) {
     for key in keys
         .iter()
         .filter_map(|k| crate::attachments::StorageKey::parse(k))

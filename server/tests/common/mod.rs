@@ -7,7 +7,7 @@ use axum::{
     Router,
 };
 use http_body_util::BodyExt;
-use spacedly_server::{db, http, AppState, Config};
+use spacedly_server::{db, AppState, Config};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -31,8 +31,8 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
     adjust(&mut config);
     let mut state = AppState::new(pool, config).expect("state");
     // A clock the test can move; it starts at the real time.
-    state.clock = spacedly_server::clock::Clock::manual(chrono::Utc::now());
-    let router = http::layers(http::routes(state.clone()), state.clone());
+    state.services.clock = spacedly_server::clock::Clock::manual(chrono::Utc::now());
+    let router = spacedly_server::app::layers(spacedly_server::app::routes(state.clone()), &state);
     TestApp {
         state,
         router,

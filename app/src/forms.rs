@@ -167,7 +167,7 @@ mod ssr {
     use serde::{Deserialize, Serialize};
     use spacedly_server::{
         auth,
-        idempotency::{self, Claim},
+        idempotency::{self, Once},
         AppError, AppState,
     };
     use tower_sessions::Session;
@@ -220,43 +220,14 @@ mod ssr {
             }
         }
 
-        /// Back to the form with the problem: field errors under their fields, a summary line
-        /// above. Internal causes are logged and become a generic message.
+        /// Back to the form with the problem (see `Flash::error`, the one mapping from an
+        /// error to a form's message).
         pub fn error(to: impl Into<String>, form: &str, error: AppError) -> Self {
-            let (message, fields) = match error {
-                AppError::Validation { message, fields } => {
-                    let message = if fields.is_empty() {
-                        message
-                    } else {
-                        "Please correct the highlighted fields".to_string()
-                    };
-                    let fields = fields
-                        .into_iter()
-                        .filter_map(|(k, v)| v.into_iter().next().map(|m| (k, m)))
-                        .collect();
-                    (message, fields)
-                }
-                AppError::RateLimited { retry_after } => (
-                    format!(
-                        "Too many attempts. Try again in {} minute(s).",
-                        retry_after.as_secs().div_ceil(60).max(1)
-                    ),
-                    Default::default(),
-                ),
-                AppError::Internal(cause) => {
-                    tracing::error!(error = ?cause, "form failed");
-                    (
-                        "Something went wrong on our side; please try again".to_string(),
-                        Default::default(),
-                    )
-                }
-                other => (other.public_message(), Default::default()),
-            };
-            let mut outcome = Self::failed(to, form, message);
-            if let Some(flash) = outcome.flash.as_mut() {
-                flash.fields = fields;
+            Self {
+                to: to.into(),
+                flash: Some(Flash::error(form, &error)),
+                sign_in: None,
             }
-            outcome
         }
 
         /// Keeps what was typed, to fill the form again.
@@ -286,10 +257,19 @@ mod ssr {
         ServerFnError::new("Something went wrong on our side; please try again")
     }
 
-    pub fn device() -> auth::session::Device {
-        use_context::<http::request::Parts>()
-            .map(|parts| auth::session::Device::from_parts(&parts))
-            .unwrap_or_default()
+    /// The browser signing in, for `auth::sign_in`.
+    pub async fn client() -> Result<auth::sign_in::Client, ServerFnError> {
+        let (state, session) = (state()?, session().await?);
+        let parts = use_context::<http::request::Parts>()
+            .ok_or_else(|| ServerFnError::new("request missing"))?;
+        Ok(auth::sign_in::Client::from_parts(&state, &parts, session))
+    }
+
+    /// Makes this browser a known device of the user who just signed in (`auth::device`).
+    pub fn set_device_cookie(cookie: http::HeaderValue) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
     }
 
     /// Whether the caller is a browser following links and forms (it accepts HTML), as
@@ -342,47 +322,39 @@ mod ssr {
     }
 
     /// Runs a form's work once per nonce and answers with its outcome. A repeat of the same
-    /// submission (double click, a re-sent POST) waits for the first and gets its outcome.
+    /// submission (double click, a re-sent POST) waits for the first and gets its outcome
+    /// (`idempotency::run_once`).
     pub async fn submit<F>(nonce: Option<String>, work: F) -> Result<(), ServerFnError>
     where
         F: Future<Output = Result<Outcome, ServerFnError>>,
     {
-        let state = state()?;
-        let session = session().await?;
-        let nonce = nonce.filter(|n| idempotency::valid_nonce(n));
-        if let Some(nonce) = &nonce {
-            match idempotency::claim::<Outcome>(&state.pool, nonce, state.now())
-                .await
-                .map_err(internal)?
-            {
-                Claim::First => {}
-                Claim::Replay(outcome) => return apply(&state, &session, outcome).await,
-                Claim::Busy => {
-                    let back = referer_path().unwrap_or_else(|| "/".into());
-                    let outcome = Outcome::failed(
-                        back,
+        let (state, session) = (state()?, session().await?);
+        let outcome = match nonce.filter(|n| idempotency::valid_nonce(n)) {
+            None => work.await?,
+            Some(nonce) => {
+                let work = async { work.await.map_err(Failed) };
+                match idempotency::run_once(&state.pool, &nonce, state.now(), work)
+                    .await
+                    .map_err(|Failed(e)| e)?
+                {
+                    Once::Ran(outcome) | Once::Replayed(outcome) => outcome,
+                    Once::Busy => Outcome::failed(
+                        referer_path().unwrap_or_else(|| "/".into()),
                         "",
                         "This form was already sent and is still being handled; reload the page in a moment.",
-                    );
-                    return apply(&state, &session, outcome).await;
+                    ),
                 }
             }
-        }
-        match work.await {
-            Ok(outcome) => {
-                if let Some(nonce) = &nonce {
-                    idempotency::complete(&state.pool, nonce, &outcome)
-                        .await
-                        .map_err(internal)?;
-                }
-                apply(&state, &session, outcome).await
-            }
-            Err(e) => {
-                if let Some(nonce) = &nonce {
-                    let _ = idempotency::release(&state.pool, nonce).await;
-                }
-                Err(e)
-            }
+        };
+        apply(&state, &session, outcome).await
+    }
+
+    /// A form's work that failed (it answers the server function's error).
+    struct Failed(ServerFnError);
+
+    impl From<AppError> for Failed {
+        fn from(e: AppError) -> Self {
+            Self(internal(e))
         }
     }
 
@@ -401,9 +373,10 @@ mod ssr {
                     .await
                     .map_err(|e| internal(e.into()))?
                 {
-                    auth::session::sign_in(state, session, &user, false, &device())
+                    let done = auth::sign_in::finish(state, &client().await?, user, false)
                         .await
                         .map_err(internal)?;
+                    set_device_cookie(done.device_cookie);
                 }
             }
         }

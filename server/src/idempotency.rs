@@ -1,22 +1,29 @@
 //! Run-once submissions: a client sends a random nonce with a request that must not take effect
 //! twice (a web form that is double-clicked or re-posted). The first request to claim the nonce
-//! does the work and records its outcome; later ones wait for that outcome and replay it.
-//! Only a digest of the nonce is stored.
+//! does the work and records its outcome; later ones get that outcome again. Only a digest of
+//! the nonce is stored.
+//!
+//! The claim is a row inserted in a transaction that stays open while the work runs: a repeat
+//! of the same nonce inserts the same key and so waits, inside PostgreSQL, until the first
+//! commits its outcome (and then replays it) or rolls back after a failure (and then runs the
+//! work itself). Nothing polls.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::PgPool;
 
-use crate::{secrets::sha256_hex, AppResult};
+use crate::{error::AppError, secrets::sha256_hex, AppResult};
 
 /// How long a repeated submission waits for the first one to finish.
 pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(50);
+/// An outcome is replayed for this long only: a repeat is a double click or a re-sent POST,
+/// not a form kept open for hours.
+const REPLAY_FOR: chrono::Duration = chrono::Duration::minutes(10);
 
 /// A nonce as clients send it: 16 to 128 characters of base64url / hex. Anything else is
-/// ignored (the submission then runs unguarded, as without JavaScript-free forms it would).
+/// ignored (the submission then runs unguarded).
 pub fn valid_nonce(nonce: &str) -> bool {
     (16..=128).contains(&nonce.len())
         && nonce
@@ -24,83 +31,90 @@ pub fn valid_nonce(nonce: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The outcome of trying to claim a nonce.
-#[derive(Debug)]
-pub enum Claim<T> {
-    /// This request is the first: do the work, then call [`complete`].
-    First,
-    /// An earlier request with this nonce finished with this outcome.
-    Replay(T),
-    /// An earlier request holds the nonce and has not finished within [`WAIT_FOR_FIRST`].
+/// What a submission with a nonce comes to.
+#[derive(Debug, PartialEq)]
+pub enum Once<T> {
+    /// The work ran now, with this outcome.
+    Ran(T),
+    /// An earlier submission of this nonce ran the work; this was its outcome.
+    Replayed(T),
+    /// An earlier submission holds the nonce and did not finish within [`WAIT_FOR_FIRST`], or
+    /// its outcome is too old to replay.
     Busy,
 }
 
-/// Claims `nonce` atomically; a concurrent or later claim of the same nonce waits for the
-/// first one's outcome.
-pub async fn claim<T: DeserializeOwned>(
+/// Runs `work` unless a submission with the same `nonce` did or is doing it; see the module's
+/// documentation. An error of `work` gives the nonce back, so that a retry can run.
+pub async fn run_once<T, E, F>(
     pool: &PgPool,
     nonce: &str,
     now: DateTime<Utc>,
-) -> AppResult<Claim<T>> {
+    work: F,
+) -> Result<Once<T>, E>
+where
+    T: Serialize + DeserializeOwned,
+    F: Future<Output = Result<T, E>>,
+    E: From<AppError>,
+{
     let key = sha256_hex(nonce);
-    let inserted = sqlx::query_scalar::<_, String>(
+    let mut tx = pool.begin().await.map_err(AppError::from)?;
+    sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+        .bind(format!("{}ms", WAIT_FOR_FIRST.as_millis()))
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::from)?;
+    // Waits here while another transaction holds the same key uncommitted.
+    let claimed = sqlx::query_scalar::<_, String>(
         "INSERT INTO form_submissions (nonce_hash, created_at) VALUES ($1, $2)
          ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash",
     )
     .bind(&key)
     .bind(now)
-    .fetch_optional(pool)
-    .await?;
-    if inserted.is_some() {
-        return Ok(Claim::First);
+    .fetch_optional(&mut *tx)
+    .await;
+    match claimed {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(replay(&mut tx, &key, now).await?),
+        Err(e) if is_lock_timeout(&e) => return Ok(Once::Busy),
+        Err(e) => return Err(AppError::from(e).into()),
     }
-    let started = tokio::time::Instant::now();
-    loop {
-        // An outcome is replayed for a few minutes only: a repeat is a double click or a
-        // re-sent POST, not a form kept open for hours.
-        let row = sqlx::query_as::<_, (Option<serde_json::Value>, bool)>(
-            "SELECT outcome, created_at > $2 - interval '10 minutes'
-               FROM form_submissions WHERE nonce_hash = $1",
-        )
-        .bind(&key)
-        .bind(now)
-        .fetch_optional(pool)
-        .await?;
-        let outcome = match row {
-            Some((_, false)) | None => return Ok(Claim::Busy),
-            Some((outcome, true)) => outcome,
-        };
-        if let Some(value) = outcome {
-            return Ok(match serde_json::from_value(value) {
-                Ok(outcome) => Claim::Replay(outcome),
-                Err(_) => Claim::Busy,
-            });
-        }
-        if started.elapsed() >= WAIT_FOR_FIRST {
-            return Ok(Claim::Busy);
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Records the outcome of the first submission, for the repeats to replay.
-pub async fn complete<T: Serialize>(pool: &PgPool, nonce: &str, outcome: &T) -> AppResult<()> {
-    let value = serde_json::to_value(outcome).map_err(|e| crate::AppError::Internal(e.into()))?;
+    let outcome = work.await?;
+    let value = serde_json::to_value(&outcome).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query("UPDATE form_submissions SET outcome = $2 WHERE nonce_hash = $1")
-        .bind(sha256_hex(nonce))
+        .bind(&key)
         .bind(value)
-        .execute(pool)
-        .await?;
-    Ok(())
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::from)?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(Once::Ran(outcome))
 }
 
-/// Gives a nonce back when the first submission could not finish (so a retry can run).
-pub async fn release(pool: &PgPool, nonce: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM form_submissions WHERE nonce_hash = $1 AND outcome IS NULL")
-        .bind(sha256_hex(nonce))
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The outcome the first submission recorded, if it is recent enough to replay.
+async fn replay<T: DeserializeOwned>(
+    conn: &mut sqlx::PgConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Once<T>> {
+    let row = sqlx::query_as::<_, (Option<serde_json::Value>, DateTime<Utc>)>(
+        "SELECT outcome, created_at FROM form_submissions WHERE nonce_hash = $1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        Some((Some(value), created_at)) if now - created_at < REPLAY_FOR => {
+            serde_json::from_value(value).map_or(Once::Busy, Once::Replayed)
+        }
+        _ => Once::Busy,
+    })
+}
+
+/// PostgreSQL's `lock_not_available`: the wait for the first submission timed out.
+fn is_lock_timeout(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "55P03")
 }
 
 /// Forgets submissions older than a day.

@@ -14,21 +14,7 @@ pub(crate) mod backend {
     use leptos::prelude::*;
     use spacedly_server::http::ClientIp;
 
-    use spacedly_server::{auth, AppState};
-
-    pub use crate::forms::{device, internal, require_user, session, state};
-
-    /// The device cookie of this request, when valid (see `auth::device`).
-    pub fn known_device(state: &AppState) -> Option<auth::device::KnownDevice> {
-        use_context::<http::request::Parts>().and_then(|p| auth::device::read(state, &p.headers))
-    }
-
-    /// Makes this browser a known device of `user` (after a successful sign-in).
-    pub fn remember_device(state: &AppState, user: &auth::User) {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.append_header(http::header::SET_COOKIE, auth::device::issue(state, user));
-        }
-    }
+    pub use crate::forms::{client, internal, require_user, session, set_device_cookie, state};
 
     pub fn client_ip() -> std::net::IpAddr {
         use_context::<http::request::Parts>()
@@ -96,10 +82,12 @@ pub async fn register(
             match auth::register(&state, input, backend::client_ip()).await {
                 Ok(user) => {
                     // Signed in straight away; the banner asks to confirm the address.
-                    let session = backend::session().await?;
-                    auth::session::sign_in(&state, &session, &user, false, &backend::device())
+                    let client = backend::client().await?;
+                    let done = auth::sign_in::finish(&state, &client, user, false)
                         .await
                         .map_err(backend::internal)?;
+                    backend::set_device_cookie(done.device_cookie);
+                    let user = done.user;
                     Outcome {
                         sign_in: Some(user.id),
                         ..Outcome::ok(
@@ -128,36 +116,23 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
-    use spacedly_server::auth::{self, LoginOutcome};
+    use spacedly_server::auth::sign_in::{self, Step};
     // Signing in twice is harmless, so a repeated submission simply runs again.
     crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let session = backend::session().await?;
-        let known = backend::known_device(&state);
-        let ip = backend::client_ip();
+        let (state, client) = (backend::state()?, backend::client().await?);
+        let remember = remember.is_some();
         Ok(
-            match auth::login(&state, &email, &password, ip, known.as_ref()).await {
-                Ok(LoginOutcome::SignedIn(user)) => {
-                    auth::session::sign_in(
-                        &state,
-                        &session,
-                        &user,
-                        remember.is_some(),
-                        &backend::device(),
-                    )
-                    .await
-                    .map_err(backend::internal)?;
-                    backend::remember_device(&state, &user);
+            match sign_in::with_password(&state, &client, &email, &password, remember).await {
+                Ok(Step::SignedIn(done)) => {
+                    backend::set_device_cookie(done.device_cookie);
                     Outcome::go(safe_next(next))
                 }
-                Ok(LoginOutcome::CodeSent(user)) => {
-                    auth::session::set_pending_2fa(&session, &user)
-                        .await
-                        .map_err(backend::internal)?;
-                    let mut to = "/login/code".to_string();
-                    if remember.is_some() {
-                        to.push_str("?remember=1");
-                    }
+                Ok(Step::CodeSent(_)) => {
+                    let to = if remember {
+                        "/login/code?remember=1"
+                    } else {
+                        "/login/code"
+                    };
                     Outcome::ok(to, form::CODE, "We emailed you a sign-in code.")
                 }
                 Err(e) => {
@@ -183,47 +158,37 @@ pub async fn pending_login() -> Result<Option<String>, ServerFnError> {
 #[server(prefix = "/_sf", endpoint = "account/verify-code")]
 pub async fn verify_code(otp: String, remember: Option<String>) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
-    use spacedly_server::auth;
+    use spacedly_server::auth::sign_in;
     crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let session = backend::session().await?;
-        let back = if remember.is_some() {
-            "/login/code?remember=1"
-        } else {
-            "/login/code"
-        };
-        let Some(pending) = auth::session::pending_2fa(&state, &session)
+        let (state, client) = (backend::state()?, backend::client().await?);
+        if sign_in::pending(&state, &client)
             .await
             .map_err(backend::internal)?
-        else {
-            return Ok(Outcome::failed(
-                "/login",
-                form::LOGIN,
-                "This sign-in has expired; start again with your email and password.",
-            ));
-        };
+            .is_none()
+        {
+            return Ok(Outcome::failed("/login", form::LOGIN, EXPIRED_SIGN_IN));
+        }
         Ok(
-            match auth::verify_login_code(&state, &pending.email, &otp, backend::client_ip()).await
-            {
-                Ok(user) => {
-                    auth::session::sign_in(
-                        &state,
-                        &session,
-                        &user,
-                        remember.is_some(),
-                        &backend::device(),
-                    )
-                    .await
-                    .map_err(backend::internal)?;
-                    backend::remember_device(&state, &user);
+            match sign_in::with_code(&state, &client, None, &otp, remember.is_some()).await {
+                Ok(done) => {
+                    backend::set_device_cookie(done.device_cookie);
                     Outcome::go("/dashboard")
                 }
-                Err(e) => Outcome::error(back, form::CODE, e),
+                Err(e) => {
+                    let back = if remember.is_some() {
+                        "/login/code?remember=1"
+                    } else {
+                        "/login/code"
+                    };
+                    Outcome::error(back, form::CODE, e)
+                }
             },
         )
     })
     .await
 }
+
+const EXPIRED_SIGN_IN: &str = "This sign-in has expired; start again with your email and password.";
 
 #[server(prefix = "/_sf", endpoint = "account/resend-code")]
 pub async fn resend_code(nonce: Option<String>) -> Result<(), ServerFnError> {

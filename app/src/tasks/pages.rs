@@ -448,6 +448,9 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
         <section class="panel" id="files" aria-labelledby="files-title">
             <h2 id="files-title">"Files"</h2>
             <FormMessage state=FormState::of("upload") />
+            {FormState::of("upload")
+                .field("files")
+                .map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
             {attachments}
             <super::upload::UploadForm task_id=task.id.clone() />
         </section>

@@ -18,8 +18,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    api_tokens::ApiToken, session, session::ActiveSession, session::CurrentUser,
-    users::UserProfile, users::UserSummary, Export, LoginOutcome, ProfileChanges, RegisterInput,
+    api_tokens::ApiToken, session, session::ActiveSession, session::CurrentUser, sign_in,
+    users::UserProfile, users::UserSummary, Export, ProfileChanges, RegisterInput,
 };
 use crate::{
     api::ApiJson,
@@ -141,33 +141,39 @@ struct CallbackQuery {
 async fn google_callback(
     State(state): State<Services>,
     State(google): State<Option<Arc<super::google::Google>>>,
-    session: Session,
-    device: session::Device,
+    client: sign_in::Client,
     axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
 ) -> axum::response::Response {
     let outcome = super::google::finish(
         &state,
         google.as_deref(),
-        &session,
+        &client.session,
         query.code.as_deref(),
         query.state.as_deref(),
         query.error.as_deref(),
     )
     .await;
-    let target = match outcome {
+    let (target, cookie) = match outcome {
         Ok(super::google::Finished { user, next }) => {
-            match session::sign_in(&state, &session, &user, true, &device).await {
+            match sign_in::finish(&state, &client, user, true).await {
                 // `next` was checked by `safe_local_path` when the flow started.
-                Ok(()) => next.unwrap_or_else(|| "/dashboard".to_string()),
+                Ok(done) => (
+                    next.unwrap_or_else(|| "/dashboard".to_string()),
+                    Some(done.device_cookie),
+                ),
                 Err(e) => {
                     tracing::error!(error = ?e, "could not start the session");
-                    "/login?error=google_auth_failed".to_string()
+                    ("/login?error=google_auth_failed".to_string(), None)
                 }
             }
         }
-        Err(failure) => format!("/login?error={}", failure.code()),
+        Err(failure) => (format!("/login?error={}", failure.code()), None),
     };
-    axum::response::Redirect::to(&target).into_response()
+    (
+        AppendHeaders(cookie.map(|c| (header::SET_COOKIE, c))),
+        axum::response::Redirect::to(&target),
+    )
+        .into_response()
 }
 
 pub fn tokens_router<S>() -> OpenApiRouter<S>
@@ -273,30 +279,29 @@ struct LoginBody {
     responses((status = 200, body = ApiOk<LoginData>), (status = 401, body = crate::error::ErrorBody)))]
 async fn login(
     State(state): State<Services>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    session: Session,
-    device: session::Device,
-    headers: axum::http::HeaderMap,
+    client: sign_in::Client,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> AppResult<impl IntoResponse> {
-    let known = super::device::read(&state, &headers);
-    match super::login(&state, &body.email, &body.password, ip, known.as_ref()).await? {
-        LoginOutcome::SignedIn(user) => {
-            session::sign_in(&state, &session, &user, body.remember_me, &device).await?;
-            let cookie = super::device::issue(&state, &user);
-            Ok((
-                AppendHeaders(Some((header::SET_COOKIE, cookie))),
+    Ok(
+        match sign_in::with_password(
+            &state,
+            &client,
+            &body.email,
+            &body.password,
+            body.remember_me,
+        )
+        .await?
+        {
+            sign_in::Step::SignedIn(done) => (
+                AppendHeaders(Some((header::SET_COOKIE, done.device_cookie))),
                 ok(
                     "Signed in",
                     LoginData::SignedIn {
-                        user: user.summary(),
+                        user: done.user.summary(),
                     },
                 ),
-            ))
-        }
-        LoginOutcome::CodeSent(user) => {
-            session::set_pending_2fa(&session, &user).await?;
-            Ok((
+            ),
+            sign_in::Step::CodeSent(_) => (
                 AppendHeaders(None),
                 ok(
                     "OTP sent to your registered email",
@@ -304,9 +309,9 @@ async fn login(
                         two_factor_required: true,
                     },
                 ),
-            ))
-        }
-    }
+            ),
+        },
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -332,33 +337,23 @@ struct VerifyOtpBody {
     responses((status = 200, body = ApiOk<UserData>), (status = 400, body = crate::error::ErrorBody)))]
 async fn verify_otp(
     State(state): State<Services>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    session: Session,
-    device: session::Device,
+    client: sign_in::Client,
     ApiJson(body): ApiJson<VerifyOtpBody>,
 ) -> AppResult<impl IntoResponse> {
-    // The code finishes the sign-in of the session that gave the password, and no other: a
-    // code read from the mailbox alone must not open a session elsewhere.
-    let pending = session::pending_2fa(&state, &session).await?;
-    let email = match pending {
-        Some(user)
-            if body.email.trim().is_empty()
-                || body.email.trim().eq_ignore_ascii_case(&user.email) =>
-        {
-            user.email
-        }
-        // Counted like any wrong code, and answered the same way.
-        _ => String::new(),
-    };
-    let user = super::verify_login_code(&state, &email, &body.otp, ip).await?;
-    session::sign_in(&state, &session, &user, body.remember_me, &device).await?;
-    let cookie = super::device::issue(&state, &user);
+    let done = sign_in::with_code(
+        &state,
+        &client,
+        Some(&body.email),
+        &body.otp,
+        body.remember_me,
+    )
+    .await?;
     Ok((
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        AppendHeaders([(header::SET_COOKIE, done.device_cookie)]),
         ok(
             "Signed in",
             UserData {
-                user: user.summary(),
+                user: done.user.summary(),
             },
         ),
     ))

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod google;
 pub mod password;
 pub mod session;
+pub mod sign_in;
 pub mod types;
 pub use crate::users;
 

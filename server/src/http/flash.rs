@@ -36,18 +36,13 @@ impl Flash {
         }
     }
 
-    /// The problem as the user should read it; internal causes are logged, never shown.
+    /// The problem as the user should read it, the one mapping from an error to a form's
+    /// message: field problems go under their fields, with a summary line above; a rate limit
+    /// says when to try again; internal causes are logged, never shown.
     pub fn error(form: &str, error: &AppError) -> Self {
         let (message, fields) = match error {
             AppError::Validation { message, fields } => (
-                if fields.len() == 1 {
-                    fields
-                        .values()
-                        .next()
-                        .and_then(|v| v.first())
-                        .cloned()
-                        .unwrap_or_else(|| message.clone())
-                } else if fields.is_empty() {
+                if fields.is_empty() {
                     message.clone()
                 } else {
                     "Please correct the highlighted fields".to_string()

@@ -230,6 +230,20 @@ mod ssr {
             }
         }
 
+        /// What `result` comes to on form `form`: its message at `to` when it worked, the
+        /// problem otherwise.
+        pub fn of<T>(
+            result: Result<T, AppError>,
+            to: impl Into<String>,
+            form: &str,
+            message: impl FnOnce(T) -> String,
+        ) -> Self {
+            match result {
+                Ok(value) => Self::ok(to, form, message(value)),
+                Err(e) => Self::error(to, form, e),
+            }
+        }
+
         /// Keeps what was typed, to fill the form again.
         pub fn keep(mut self, values: &[(&str, &str)]) -> Self {
             if let Some(flash) = self.flash.as_mut() {
@@ -319,6 +333,29 @@ mod ssr {
             response.set_status(http::StatusCode::UNAUTHORIZED);
         }
         Err(ServerFnError::new("Please sign in to continue"))
+    }
+
+    /// The common form of a signed-in user: `work` does the action (one call into
+    /// `spacedly_server`), its result becomes the message at `to` (see [`Outcome::of`]); what
+    /// was typed (`keep`) comes back with a problem.
+    pub async fn act<T, W>(
+        nonce: Option<String>,
+        (to, form): (String, &'static str),
+        keep: &[(&str, &str)],
+        work: impl FnOnce(AppState, auth::User) -> W,
+        message: impl FnOnce(T) -> String,
+    ) -> Result<(), ServerFnError>
+    where
+        W: Future<Output = Result<T, AppError>>,
+    {
+        let user = require_user().await?;
+        submit(nonce, async move {
+            let result = work(state()?, user).await;
+            let failed = result.is_err();
+            let outcome = Outcome::of(result, to, form, message);
+            Ok(if failed { outcome.keep(keep) } else { outcome })
+        })
+        .await
     }
 
     /// Runs a form's work once per nonce and answers with its outcome. A repeat of the same

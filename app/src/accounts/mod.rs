@@ -6,6 +6,8 @@ pub mod pages;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use spacedly_server::{auth::User, AppState};
 
 pub use crate::page::Me;
 
@@ -242,43 +244,29 @@ pub async fn logout() -> Result<(), ServerFnError> {
 
 #[server(prefix = "/_sf", endpoint = "account/logout-all")]
 pub async fn logout_all() -> Result<(), ServerFnError> {
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        spacedly_server::auth::end_all_sessions(&state, &user)
-            .await
-            .map_err(backend::internal)?;
-        spacedly_server::auth::session::sign_out(&backend::session().await?)
-            .await
-            .map_err(backend::internal)?;
-        Ok(crate::forms::Outcome::ok(
-            "/login",
-            form::LOGIN,
-            "You were signed out on every device.",
-        ))
-    })
-    .await
+    use spacedly_server::auth;
+    let session = backend::session().await?;
+    let work = |state: AppState, user: User| async move {
+        auth::end_all_sessions(&state, &user).await?;
+        auth::session::sign_out(&session).await
+    };
+    let done = |()| "You were signed out on every device.".to_string();
+    crate::forms::act(None, ("/login".into(), form::LOGIN), &[], work, done).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/forgot")]
 pub async fn forgot_password(email: String, nonce: Option<String>) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
     crate::forms::submit(nonce, async move {
-        let state = backend::state()?;
-        Ok(
-            match spacedly_server::auth::forgot_password(&state, &email, backend::client_ip()).await
-            {
-                Ok(()) => Outcome::ok(
-                    "/forgot-password",
-                    form::FORGOT,
-                    "If the email exists, a reset link has been sent. It works for one hour.",
-                )
-                .keep(&[("email", &email)]),
-                Err(e) => {
-                    Outcome::error("/forgot-password", form::FORGOT, e).keep(&[("email", &email)])
-                }
-            },
+        let result = spacedly_server::auth::forgot_password(
+            &backend::state()?.services,
+            &email,
+            backend::client_ip(),
         )
+        .await;
+        let sent =
+            |()| "If the email exists, a reset link has been sent. It works for one hour.".into();
+        Ok(Outcome::of(result, "/forgot-password", form::FORGOT, sent).keep(&[("email", &email)]))
     })
     .await
 }
@@ -290,31 +278,24 @@ pub async fn reset_password(
     nonce: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
+    use spacedly_server::auth;
     crate::forms::submit(nonce, async move {
-        let state = backend::state()?;
+        let ip = backend::client_ip();
+        let session = backend::session().await?;
         Ok(
-            match spacedly_server::auth::reset_password(
-                &state,
-                &token,
-                &password,
-                backend::client_ip(),
-            )
-            .await
+            match auth::reset_password(&backend::state()?.services, &session, &token, &password, ip)
+                .await
             {
-                Ok(_) => {
-                    spacedly_server::auth::session::sign_out(&backend::session().await?)
-                        .await
-                        .map_err(backend::internal)?;
-                    Outcome::ok(
-                        "/login?reset=1",
-                        form::LOGIN,
-                        "Your password has been reset. Sign in with the new one.",
-                    )
-                }
-                Err(e) => {
-                    let back = format!("/reset-password?token={}", encode(&token));
-                    Outcome::error(back, form::RESET, e)
-                }
+                Ok(_) => Outcome::ok(
+                    "/login?reset=1",
+                    form::LOGIN,
+                    "Your password has been reset. Sign in with the new one.",
+                ),
+                Err(e) => Outcome::error(
+                    format!("/reset-password?token={}", encode(&token)),
+                    form::RESET,
+                    e,
+                ),
             },
         )
     })
@@ -325,46 +306,27 @@ pub async fn reset_password(
 pub async fn verify_email(token: String) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
     crate::forms::submit(None, async move {
-        let state = backend::state()?;
+        let result = spacedly_server::auth::verify_email(&backend::state()?.services, &token).await;
         let back = format!("/verify-email?token={}", encode(&token));
-        Ok(
-            match spacedly_server::auth::verify_email(&state, &token).await {
-                Ok(_) => Outcome::ok(
-                    back,
-                    form::VERIFY,
-                    "Your email address is confirmed. Reminders will reach you.",
-                ),
-                Err(e) => Outcome::error(back, form::VERIFY, e),
-            },
-        )
+        let done = |_| "Your email address is confirmed. Reminders will reach you.".into();
+        Ok(Outcome::of(result, back, form::VERIFY, done))
     })
     .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/resend-verification")]
 pub async fn resend_verification(nonce: Option<String>) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(nonce, async move {
-        let state = backend::state()?;
-        let back = crate::forms::referer_path().unwrap_or_else(|| "/dashboard".into());
-        Ok(
-            match spacedly_server::auth::resend_verification(&state, &user).await {
-                Ok(true) => Outcome::ok(
-                    back,
-                    form::RESEND_VERIFICATION,
-                    "We sent a new confirmation link.",
-                ),
-                Ok(false) => Outcome::failed(
-                    back,
-                    form::RESEND_VERIFICATION,
-                    "A link was sent less than a minute ago; check your inbox.",
-                ),
-                Err(e) => Outcome::error(back, form::RESEND_VERIFICATION, e),
-            },
-        )
-    })
-    .await
+    let back = crate::forms::referer_path().unwrap_or_else(|| "/dashboard".into());
+    let work = |state: AppState, user: User| async move {
+        match spacedly_server::auth::resend_verification(&state, &user).await? {
+            true => Ok(()),
+            false => Err(spacedly_server::AppError::BadRequest(
+                "A link was sent less than a minute ago; check your inbox.".into(),
+            )),
+        }
+    };
+    let done = |()| "We sent a new confirmation link.".to_string();
+    crate::forms::act(nonce, (back, form::RESEND_VERIFICATION), &[], work, done).await
 }
 
 #[cfg(feature = "ssr")]
@@ -376,67 +338,33 @@ pub async fn update_profile(
     timezone: String,
     digest_hour: String,
 ) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let to = format!("{SETTINGS}#profile");
-        let typed = [
-            ("name", name.as_str()),
-            ("timezone", timezone.as_str()),
-            ("digest_hour", digest_hour.as_str()),
-        ];
-        let Ok(hour) = digest_hour.trim().parse::<i64>() else {
-            return Ok(Outcome::error(
-                to,
-                form::PROFILE,
-                spacedly_server::AppError::validation("digest_hour", "Choose an hour from 0 to 23"),
-            )
-            .keep(&typed));
-        };
-        let changes = spacedly_server::auth::ProfileChanges {
-            name: Some(name.clone()),
-            timezone: Some(timezone.clone()),
-            digest_hour: Some(hour),
-        };
-        Ok(
-            match spacedly_server::auth::update_profile(&state, &user, changes).await {
-                Ok(_) => Outcome::ok(to, form::PROFILE, "Settings saved."),
-                Err(e) => Outcome::error(to, form::PROFILE, e).keep(&typed),
-            },
-        )
-    })
-    .await
+    use spacedly_server::auth::{self, ProfileChanges};
+    let typed = [
+        ("name", name.clone()),
+        ("timezone", timezone.clone()),
+        ("digest_hour", digest_hour.clone()),
+    ];
+    let work = |state: AppState, user: User| async move {
+        let changes = ProfileChanges::from_form(name, timezone, &digest_hour)?;
+        auth::update_profile(&state, &user, changes).await
+    };
+    let keep = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let to = (format!("{SETTINGS}#profile"), form::PROFILE);
+    crate::forms::act(None, to, &keep, work, |_| "Settings saved.".into()).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/two-factor")]
 pub async fn set_two_factor(enabled: Option<String>) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let to = format!("{SETTINGS}#two-factor");
-        let enabled = match enabled.as_deref() {
-            Some("on") => true,
-            Some("off") => false,
-            _ => return Ok(Outcome::failed(to, form::TWO_FACTOR, "Choose on or off.")),
-        };
-        Ok(
-            match spacedly_server::auth::set_two_factor(&state, &user, enabled).await {
-                Ok(_) => Outcome::ok(
-                    to,
-                    form::TWO_FACTOR,
-                    if enabled {
-                        "Two-factor sign-in is on: we will email you a code each time you sign in."
-                    } else {
-                        "Two-factor sign-in is off."
-                    },
-                ),
-                Err(e) => Outcome::error(to, form::TWO_FACTOR, e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::auth;
+    let work = |state: AppState, user: User| async move {
+        auth::set_two_factor(&state, &user, auth::parse_on_off(enabled.as_deref())?).await
+    };
+    let done = |user: User| match user.two_factor_enabled {
+        true => "Two-factor sign-in is on: we will email you a code each time you sign in.".into(),
+        false => "Two-factor sign-in is off.".into(),
+    };
+    let to = (format!("{SETTINGS}#two-factor"), form::TWO_FACTOR);
+    crate::forms::act(None, to, &[], work, done).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/change-password")]
@@ -444,38 +372,14 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let to = format!("{SETTINGS}#password");
-        Ok(
-            match spacedly_server::auth::change_password(
-                &state,
-                &user,
-                &current_password,
-                &new_password,
-            )
-            .await
-            {
-                Ok(user) => {
-                    spacedly_server::auth::session::refresh_version(
-                        &backend::session().await?,
-                        &user,
-                    )
-                    .await
-                    .map_err(backend::internal)?;
-                    Outcome::ok(
-                        to,
-                        form::PASSWORD,
-                        "Password changed; your other sessions were signed out.",
-                    )
-                }
-                Err(e) => Outcome::error(to, form::PASSWORD, e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::auth::change_password;
+    let session = backend::session().await?;
+    let work = |state: AppState, user: User| async move {
+        change_password(&state, &session, &user, &current_password, &new_password).await
+    };
+    let done = |_| "Password changed; your other sessions were signed out.".to_string();
+    let to = (format!("{SETTINGS}#password"), form::PASSWORD);
+    crate::forms::act(None, to, &[], work, done).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/set-password")]
@@ -483,10 +387,11 @@ pub async fn set_password(password: String) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
     let user = backend::require_user().await?;
     crate::forms::submit(None, async move {
-        let state = backend::state()?;
         let to = format!("{SETTINGS}#password");
         Ok(
-            match spacedly_server::auth::set_password(&state, &user, &password).await {
+            match spacedly_server::auth::set_password(&backend::state()?.services, &user, &password)
+                .await
+            {
                 Ok(_) => Outcome::ok(
                     to,
                     form::PASSWORD,
@@ -550,67 +455,44 @@ pub async fn create_token(
 
 #[server(prefix = "/_sf", endpoint = "account/tokens/revoke")]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let to = format!("{SETTINGS}#tokens");
-        let Ok(id) = id.parse() else {
-            return Ok(Outcome::failed(
-                to,
-                form::TOKENS,
-                "That token no longer exists.",
-            ));
-        };
-        Ok(
-            match spacedly_server::auth::api_tokens::revoke(&state.pool, &user, id).await {
-                Ok(()) => Outcome::ok(to, form::TOKENS, "Token revoked."),
-                Err(e) => Outcome::error(to, form::TOKENS, e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::auth::api_tokens;
+    let work = |state: AppState, user: User| async move {
+        api_tokens::revoke(&state.pool, &user, api_tokens::parse_id(&id)?).await
+    };
+    let to = (format!("{SETTINGS}#tokens"), form::TOKENS);
+    crate::forms::act(None, to, &[], work, |()| "Token revoked.".into()).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/delete")]
 pub async fn delete_account(password: Option<String>) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
     use spacedly_server::auth;
-    let user = backend::require_user().await?;
+    let (user, session) = (backend::require_user().await?, backend::session().await?);
     crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let session = backend::session().await?;
-        let signed_in_at = auth::session::signed_in_at(&session)
-            .await
-            .map_err(backend::internal)?;
-        Ok(
-            match auth::delete_account(&state, &user, password.as_deref(), signed_in_at).await {
-                Ok(()) => {
-                    auth::session::sign_out(&session)
-                        .await
-                        .map_err(backend::internal)?;
-                    Outcome::ok("/", "", "Your account and all its data were deleted.")
-                }
-                Err(e) => Outcome::error(format!("{SETTINGS}#delete"), form::DELETE, e),
-            },
+        let result = auth::delete_account(
+            &backend::state()?.services,
+            &session,
+            &user,
+            password.as_deref(),
         )
+        .await;
+        Ok(match result {
+            Ok(()) => Outcome::ok("/", "", "Your account and all its data were deleted."),
+            Err(e) => Outcome::error(format!("{SETTINGS}#delete"), form::DELETE, e),
+        })
     })
     .await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/sessions/revoke")]
 pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = backend::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = backend::state()?;
-        let to = format!("{SETTINGS}#sessions");
-        Ok(
-            match spacedly_server::auth::session::revoke_session(&state, &user, &id).await {
-                Ok(()) => Outcome::ok(to, form::SESSIONS, "That session is signed out."),
-                Err(e) => Outcome::error(to, form::SESSIONS, e),
-            },
-        )
+    use spacedly_server::auth::session;
+    let work = |state: AppState, user: User| async move {
+        session::revoke_session(&state, &user, &id).await
+    };
+    let to = (format!("{SETTINGS}#sessions"), form::SESSIONS);
+    crate::forms::act(None, to, &[], work, |()| {
+        "That session is signed out.".into()
     })
     .await
 }

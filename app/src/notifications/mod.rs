@@ -5,6 +5,8 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use spacedly_server::{auth::User, AppState};
 
 use crate::{components::layout::SignedInLayout, forms::PostForm, page::require_me};
 
@@ -72,67 +74,34 @@ pub fn unread_count_now() -> i64 {
 
 #[server(prefix = "/_sf", endpoint = "notifications/read")]
 pub async fn mark_notification_read(id: String) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = crate::forms::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = crate::forms::state()?;
-        let back = crate::forms::referer_path()
-            .filter(|p| p.starts_with("/notifications"))
-            .unwrap_or_else(|| "/notifications".into());
-        let Ok(id) = id.parse() else {
-            return Ok(Outcome::go(back));
-        };
-        Ok(
-            match spacedly_server::notifications::mark_read(&state.pool, user.id, id, state.now())
-                .await
-            {
-                Ok(()) => Outcome::go(back),
-                Err(e) => Outcome::error(back, "", e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::notifications::{mark_read, parse_id};
+    let back = crate::forms::referer_path()
+        .filter(|p| p.starts_with("/notifications"))
+        .unwrap_or_else(|| "/notifications".into());
+    let work = |state: AppState, user: User| async move {
+        mark_read(&state.pool, user.id, parse_id(&id)?, state.now()).await
+    };
+    crate::forms::act(None, (back, ""), &[], work, |()| String::new()).await
 }
 
 #[server(prefix = "/_sf", endpoint = "notifications/read-all")]
 pub async fn mark_all_notifications_read() -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = crate::forms::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = crate::forms::state()?;
-        Ok(
-            match spacedly_server::notifications::mark_all_read(&state.pool, user.id, state.now())
-                .await
-            {
-                Ok(_) => Outcome::ok(
-                    "/notifications",
-                    "",
-                    "All notifications are marked as read.",
-                ),
-                Err(e) => Outcome::error("/notifications", "", e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::notifications;
+    let work = |state: AppState, user: User| async move {
+        notifications::mark_all_read(&state.pool, user.id, state.now()).await
+    };
+    let done = |_| "All notifications are marked as read.".to_string();
+    crate::forms::act(None, ("/notifications".into(), ""), &[], work, done).await
 }
 
 #[server(prefix = "/_sf", endpoint = "notifications/delete")]
 pub async fn delete_notification(id: String) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    let user = crate::forms::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = crate::forms::state()?;
-        let Ok(id) = id.parse() else {
-            return Ok(Outcome::go("/notifications"));
-        };
-        Ok(
-            match spacedly_server::notifications::delete(&state.pool, user.id, id).await {
-                Ok(()) => Outcome::ok("/notifications", "", "Notification deleted."),
-                Err(e) => Outcome::error("/notifications", "", e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::notifications;
+    let work = |state: AppState, user: User| async move {
+        notifications::delete(&state.pool, user.id, notifications::parse_id(&id)?).await
+    };
+    let done = |()| "Notification deleted.".to_string();
+    crate::forms::act(None, ("/notifications".into(), ""), &[], work, done).await
 }
 
 #[component]

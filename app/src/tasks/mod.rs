@@ -6,6 +6,8 @@ pub mod upload;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use spacedly_server::{auth::User, AppState};
 
 /// A task as the list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -498,51 +500,32 @@ pub async fn set_task_status(
     status: String,
     return_to: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
-    use spacedly_server::tasks::{self, Status};
-    let user = crate::forms::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = crate::forms::state()?;
-        let back = back_to(&return_to, "/tasks");
-        let (Ok(task_id), Ok(status)) = (id.parse(), Status::parse(&status)) else {
-            return Ok(Outcome::failed(back, "", "That task does not exist."));
-        };
-        Ok(
-            match tasks::set_status(&state.pool, user.id, task_id, status, state.now()).await {
-                Ok(task) => Outcome::ok(
-                    back,
-                    "",
-                    match status {
-                        Status::Completed => format!("“{}” is completed.", task.title),
-                        _ => format!("“{}” is open again.", task.title),
-                    },
-                ),
-                Err(e) => Outcome::error(back, "", e),
-            },
-        )
-    })
-    .await
+    use spacedly_server::tasks;
+    let work = |state: AppState, user: User| async move {
+        let (id, status) = (tasks::parse_id(&id)?, tasks::parse_status(&status)?);
+        tasks::set_status(&state.pool, user.id, id, status, state.now()).await
+    };
+    let done = |t: tasks::Task| format!("“{}” is {}.", t.title, status_word(t.status()));
+    crate::forms::act(None, (back_to(&return_to, "/tasks"), ""), &[], work, done).await
+}
+
+/// How the message after a status change names the new status.
+#[cfg(feature = "ssr")]
+fn status_word(status: spacedly_server::tasks::Status) -> &'static str {
+    match status {
+        spacedly_server::tasks::Status::Completed => "completed",
+        _ => "open again",
+    }
 }
 
 #[server(prefix = "/_sf", endpoint = "tasks/delete")]
 pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
-    use crate::forms::Outcome;
     use spacedly_server::tasks;
-    let user = crate::forms::require_user().await?;
-    crate::forms::submit(None, async move {
-        let state = crate::forms::state()?;
-        let Ok(task_id) = id.parse() else {
-            return Ok(Outcome::failed("/tasks", "", "That task does not exist."));
-        };
-        Ok(match tasks::delete(&state.pool, user.id, task_id).await {
-            Ok(keys) => {
-                tasks::remove_files(&state, keys).await;
-                Outcome::ok("/tasks", "", "Task deleted, with its files.")
-            }
-            Err(e) => Outcome::error("/tasks", "", e),
-        })
-    })
-    .await
+    let work = |state: AppState, user: User| async move {
+        tasks::delete(&state, user.id, tasks::parse_id(&id)?).await
+    };
+    let done = |()| "Task deleted, with its files.".to_string();
+    crate::forms::act(None, ("/tasks".into(), ""), &[], work, done).await
 }
 
 #[cfg(test)]

@@ -431,8 +431,7 @@ async fn reset_password(
     session: Session,
     ApiJson(body): ApiJson<ResetBody>,
 ) -> AppResult<Json<ApiOk<Empty>>> {
-    super::reset_password(&state, &body.token, &body.password, ip).await?;
-    session::sign_out(&session).await?;
+    super::reset_password(&state, &session, &body.token, &body.password, ip).await?;
     Ok(ok(
         "Your password has been reset. Sign in with the new one.",
         Empty {},
@@ -555,10 +554,14 @@ async fn change_password(
     session: Session,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> AppResult<Json<ApiOk<Empty>>> {
-    let user =
-        super::change_password(&state, &user, &body.current_password, &body.new_password).await?;
-    // Other sessions end; this one stays signed in.
-    session::refresh_version(&session, &user).await?;
+    super::change_password(
+        &state,
+        &session,
+        &user,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
     Ok(ok(
         "Password changed; your other sessions were signed out",
         Empty {},
@@ -611,9 +614,7 @@ async fn delete_me(
             .map_err(|_| AppError::BadRequest("The request body is not valid JSON".into()))?
             .password
     };
-    let signed_in_at = session::signed_in_at(&session).await?;
-    super::delete_account(&state, &user, password.as_deref(), signed_in_at).await?;
-    session::sign_out(&session).await?;
+    super::delete_account(&state, &session, &user, password.as_deref()).await?;
     Ok(ok("Your account and all its data were deleted", Empty {}))
 }
 

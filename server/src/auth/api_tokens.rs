@@ -109,6 +109,11 @@ pub async fn list(pool: &PgPool, user: &User) -> AppResult<Vec<ApiToken>> {
     .await?)
 }
 
+/// A token id as a client sends it; anything else names no token.
+pub fn parse_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
 /// Revokes one of the user's tokens; another user's id is simply not found.
 pub async fn revoke(pool: &PgPool, user: &User, id: Uuid) -> AppResult<()> {
     let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")

@@ -403,6 +403,7 @@ pub(crate) async fn secure_taken_over_account(
 /// Sets a new password from a reset link; every session of the account ends.
 pub async fn reset_password(
     state: &Services,
+    session: &tower_sessions::Session,
     token: &str,
     new_password: &str,
     ip: IpAddr,
@@ -428,12 +429,15 @@ pub async fn reset_password(
         .await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "password reset");
+    // This browser signs in again, with the new password.
+    session::sign_out(session).await?;
     Ok(user)
 }
 
 /// Changes the password of a signed-in user who knows the current one.
 pub async fn change_password(
     state: &Services,
+    session: &tower_sessions::Session,
     user: &User,
     current: &str,
     new_password: &str,
@@ -457,6 +461,8 @@ pub async fn change_password(
     let mut tx = state.pool.begin().await?;
     let user = replace_password(state, &mut tx, user.id, &hash, false).await?;
     tx.commit().await?;
+    // The other sessions end; this one stays signed in.
+    session::refresh_version(session, &user).await?;
     Ok(user)
 }
 
@@ -491,6 +497,15 @@ pub async fn end_all_sessions(state: &Services, user: &User) -> AppResult<User> 
     .await?)
 }
 
+/// The two-factor switch as the settings form sends it.
+pub fn parse_on_off(value: Option<&str>) -> AppResult<bool> {
+    match value {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err(AppError::BadRequest("Choose on or off.".into())),
+    }
+}
+
 pub async fn set_two_factor(state: &Services, user: &User, enabled: bool) -> AppResult<User> {
     Ok(sqlx::query_as(
         "UPDATE users SET two_factor_enabled = $2, updated_at = now() WHERE id = $1 RETURNING *",
@@ -515,6 +530,21 @@ pub struct ProfileChanges {
     /// The hour of the daily digest, 0 to 23.
     #[schema(minimum = 0, maximum = 23)]
     pub digest_hour: Option<i64>,
+}
+
+impl ProfileChanges {
+    /// The settings form's fields (every one is sent; the hour as typed).
+    pub fn from_form(name: String, timezone: String, digest_hour: &str) -> AppResult<Self> {
+        let hour = digest_hour
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::validation("digest_hour", "Choose an hour from 0 to 23"))?;
+        Ok(Self {
+            name: Some(name),
+            timezone: Some(timezone),
+            digest_hour: Some(hour),
+        })
+    }
 }
 
 /// Updates the given settings; the others keep their value.
@@ -629,10 +659,11 @@ pub const RECENT_SIGN_IN: Duration = Duration::minutes(10);
 /// one) a sign-in within the last ten minutes.
 pub async fn delete_account(
     state: &Services,
+    session: &tower_sessions::Session,
     user: &User,
     password: Option<&str>,
-    signed_in_at: Option<chrono::DateTime<Utc>>,
 ) -> AppResult<()> {
+    let signed_in_at = session::signed_in_at(session).await?;
     match &user.password_hash {
         Some(_) => {
             let given = password.unwrap_or_default().to_string();
@@ -669,5 +700,5 @@ pub async fn delete_account(
     // The rows are gone; the files follow (the orphan sweep removes any that fail here).
     crate::tasks::remove_files(state, files).await;
     tracing::info!(user_id = %user.id, "account deleted");
-    Ok(())
+    session::sign_out(session).await
 }

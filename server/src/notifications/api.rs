@@ -114,9 +114,7 @@ fn positive(raw: Option<&str>, field: &str, default: i64) -> AppResult<i64> {
     }
 }
 
-fn notification_id(raw: &str) -> AppResult<Uuid> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
+use super::parse_id as notification_id;
 
 #[utoipa::path(get, path = "/", tag = "notifications", security(("cookie" = []), ("bearer" = [])), params(Paging), responses((status = 200, body = ApiOk<NotificationListData>)))]
 async fn list(

@@ -59,6 +59,11 @@ pub struct Notification {
 
 const COLUMNS: &str = "id, user_id, kind, title, message, related_task_id, read_at, created_at";
 
+/// A notification id as a client sends it; anything else names no notification.
+pub fn parse_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
 /// Records a notification and announces it; run it in the transaction of the change that
 /// causes it, so that it exists exactly when the change does (NOTIFY is sent at commit).
 pub async fn create<'e>(

@@ -18,7 +18,7 @@ use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
 use crate::{
     api::{json::IdPath, ApiJson},
     db::Db,
-    error::{created, ok, ok_sized, ApiOk, AppError, AppResult, Empty},
+    error::{created, ok, ok_sized, ApiOk, AppResult, Empty},
     identity::CurrentUser,
     state::Services,
     validate::Validator,
@@ -191,9 +191,7 @@ impl From<super::ReminderSummary> for ReminderJson {
 }
 
 /// A task id from the path; anything that is not a UUID cannot be one of the user's tasks.
-fn task_id(raw: &str) -> AppResult<Uuid> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
+use super::parse_id as task_id;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -395,8 +393,7 @@ async fn remove(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
-    let keys = super::delete(&state.pool, user.id, task_id(&id)?).await?;
-    super::remove_files(&state, keys).await;
+    super::delete(&state, user.id, task_id(&id)?).await?;
     Ok(ok("Task deleted", Empty {}))
 }
 

@@ -306,9 +306,26 @@ pub async fn set_status(
     update(pool, user_id, id, changes, now).await
 }
 
-/// Deletes a task and its rows; returns the storage keys of its files, which the caller
-/// removes from storage once the rows are gone (the orphan sweep catches any left behind).
-pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
+/// A task id as a client sends it; anything else names no task.
+pub fn parse_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// A status as a form sends it; anything else names no status a task can take.
+pub fn parse_status(raw: &str) -> AppResult<Status> {
+    Status::parse(raw).map_err(|_| AppError::NotFound)
+}
+
+/// Deletes a task with its rows, then its files (once the rows are gone: the orphan sweep
+/// catches any file left behind).
+pub async fn delete(state: &crate::Services, user_id: Uuid, id: Uuid) -> AppResult<()> {
+    let keys = delete_rows(&state.pool, user_id, id).await?;
+    remove_files(state, keys).await;
+    Ok(())
+}
+
+/// Deletes a task and its rows; returns the storage keys of its files.
+async fn delete_rows(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
     let mut tx = pool.begin().await?;
     let keys = sqlx::query_scalar::<_, String>(
         "SELECT storage_key FROM attachments WHERE task_id = $1 AND user_id = $2",

@@ -43,12 +43,12 @@ pub async fn claim<T: DeserializeOwned>(
     now: DateTime<Utc>,
 ) -> AppResult<Claim<T>> {
     let key = sha256_hex(nonce);
-    let inserted = sqlx::query_scalar::<_, String>(
+    let inserted = sqlx::query_scalar!(
         "INSERT INTO form_submissions (nonce_hash, created_at) VALUES ($1, $2)
          ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash",
+        &key,
+        now,
     )
-    .bind(&key)
-    .bind(now)
     .fetch_optional(pool)
     .await?;
     if inserted.is_some() {
@@ -58,17 +58,17 @@ pub async fn claim<T: DeserializeOwned>(
     loop {
         // An outcome is replayed for a few minutes only: a repeat is a double click or a
         // re-sent POST, not a form kept open for hours.
-        let row = sqlx::query_as::<_, (Option<serde_json::Value>, bool)>(
-            "SELECT outcome, created_at > $2 - interval '10 minutes'
-               FROM form_submissions WHERE nonce_hash = $1",
+        let row = sqlx::query!(
+            r#"SELECT outcome, created_at > $2::timestamptz - interval '10 minutes' AS "recent!"
+                 FROM form_submissions WHERE nonce_hash = $1"#,
+            &key,
+            now,
         )
-        .bind(&key)
-        .bind(now)
         .fetch_optional(pool)
         .await?;
         let outcome = match row {
-            Some((_, false)) | None => return Ok(Claim::Busy),
-            Some((outcome, true)) => outcome,
+            Some(row) if row.recent => row.outcome,
+            Some(_) | None => return Ok(Claim::Busy),
         };
         if let Some(value) = outcome {
             return Ok(match serde_json::from_value(value) {
@@ -86,32 +86,36 @@ pub async fn claim<T: DeserializeOwned>(
 /// Records the outcome of the first submission, for the repeats to replay.
 pub async fn complete<T: Serialize>(pool: &PgPool, nonce: &str, outcome: &T) -> AppResult<()> {
     let value = serde_json::to_value(outcome).map_err(|e| crate::AppError::Internal(e.into()))?;
-    sqlx::query("UPDATE form_submissions SET outcome = $2 WHERE nonce_hash = $1")
-        .bind(sha256_hex(nonce))
-        .bind(value)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE form_submissions SET outcome = $2 WHERE nonce_hash = $1",
+        sha256_hex(nonce),
+        value,
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Gives a nonce back when the first submission could not finish (so a retry can run).
 pub async fn release(pool: &PgPool, nonce: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM form_submissions WHERE nonce_hash = $1 AND outcome IS NULL")
-        .bind(sha256_hex(nonce))
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM form_submissions WHERE nonce_hash = $1 AND outcome IS NULL",
+        sha256_hex(nonce),
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Forgets submissions older than a day.
 pub async fn purge_old(pool: &PgPool, now: DateTime<Utc>) -> AppResult<u64> {
-    Ok(
-        sqlx::query("DELETE FROM form_submissions WHERE created_at < $1 - interval '1 day'")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "DELETE FROM form_submissions WHERE created_at < $1::timestamptz - interval '1 day'",
+        now
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 #[cfg(test)]

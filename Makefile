@@ -3,7 +3,8 @@
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
-# Our code checks its SQL at run time; the job queue crate ships its query data.
+# Builds check our SQL against the query data committed in .sqlx/ (`make sqlx-prepare` writes it,
+# `make lint` checks it is current), so they need no database; the job queue crate ships its own.
 export SQLX_OFFLINE := true
 # The built site; the binary serves it from here whatever the working directory.
 export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
@@ -11,7 +12,7 @@ export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 BIN := target/release/spacedly
 E2E_PORT ?= 3100
 
-.PHONY: run test setup setup-test db db-stop build unit wasm-deps e2e e2e-repeat schemathesis bench lint fmt clean-data
+.PHONY: run test setup setup-test db db-stop build unit wasm-deps e2e e2e-repeat schemathesis bench lint fmt clean-data sqlx-db sqlx-prepare
 
 ## run: build the release and serve it at http://127.0.0.1:3000 (local PostgreSQL unless DATABASE_URL is set)
 run: setup build
@@ -66,9 +67,25 @@ bench: setup-test build
 wasm-deps:
 	bash scripts/check-wasm-deps.sh
 
-lint:
+## lint: formatting, clippy, and that .sqlx/ matches the code and the migrations
+lint: sqlx-db
 	cargo fmt --all --check
 	cargo clippy --workspace --features ssr --tests -- -D warnings
+	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace --check -- -p spacedly-server
+
+# The database the SQL macros are checked against: a fresh one with our migrations and the job
+# queue's (apalis's, from its crate: some of our statements read and change its jobs table).
+SQLX_DB := spacedly_sqlx
+APALIS_MIGRATIONS = $$(cargo metadata --format-version 1 --locked | python3 -c 'import json, os, sys; print(next(os.path.dirname(p["manifest_path"]) for p in json.load(sys.stdin)["packages"] if p["name"] == "apalis-postgres") + "/migrations")')
+sqlx-db:
+	bash scripts/db.sh start
+	bash scripts/db.sh reset $(SQLX_DB)
+	DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx migrate run --source migrations
+	DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx migrate run --ignore-missing --source "$(APALIS_MIGRATIONS)"
+
+## sqlx-prepare: rewrite .sqlx/ after changing a statement or a migration (commit it with the change)
+sqlx-prepare: sqlx-db
+	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace -- -p spacedly-server
 
 fmt:
 	cargo fmt --all

@@ -4,8 +4,11 @@
 //! way to move time from outside.
 //!
 //! Every rule that depends on the time (expiries, cooldowns, rate-limit windows, recent
-//! sign-ins) takes `now` from here, and SQL receives it as a bind parameter instead of calling
-//! `now()`, so the database and the code agree on the time in tests too.
+//! sign-ins, session expiry, the next run of a failed job) takes `now` from here, and our SQL
+//! receives it as a bind parameter instead of calling `now()` (nor leaving a timestamp to a
+//! column's `DEFAULT now()`), so the database and the code agree on the time in tests too. The
+//! one clock we do not control is the job queue's: apalis's own statements compare a job's
+//! `run_at` with the database's `now()` (see `jobs`).
 
 use chrono::{DateTime, Utc};
 

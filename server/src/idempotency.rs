@@ -58,18 +58,18 @@ where
 {
     let key = sha256_hex(nonce);
     let mut tx = pool.begin().await.map_err(AppError::from)?;
-    sqlx::query("SELECT set_config('lock_timeout', $1, true)")
-        .bind(format!("{}ms", WAIT_FOR_FIRST.as_millis()))
-        .execute(&mut *tx)
+    let timeout = format!("{}ms", WAIT_FOR_FIRST.as_millis());
+    sqlx::query!("SELECT set_config('lock_timeout', $1, true)", timeout)
+        .fetch_one(&mut *tx)
         .await
         .map_err(AppError::from)?;
     // Waits here while another transaction holds the same key uncommitted.
-    let claimed = sqlx::query_scalar::<_, String>(
+    let claimed = sqlx::query_scalar!(
         "INSERT INTO form_submissions (nonce_hash, created_at) VALUES ($1, $2)
          ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash",
+        key,
+        now,
     )
-    .bind(&key)
-    .bind(now)
     .fetch_optional(&mut *tx)
     .await;
     match claimed {
@@ -80,12 +80,14 @@ where
     }
     let outcome = work.await?;
     let value = serde_json::to_value(&outcome).map_err(|e| AppError::Internal(e.into()))?;
-    sqlx::query("UPDATE form_submissions SET outcome = $2 WHERE nonce_hash = $1")
-        .bind(&key)
-        .bind(value)
-        .execute(&mut *tx)
-        .await
-        .map_err(AppError::from)?;
+    sqlx::query!(
+        "UPDATE form_submissions SET outcome = $2 WHERE nonce_hash = $1",
+        key,
+        value,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(AppError::from)?;
     tx.commit().await.map_err(AppError::from)?;
     Ok(Once::Ran(outcome))
 }
@@ -96,16 +98,17 @@ async fn replay<T: DeserializeOwned>(
     key: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Once<T>> {
-    let row = sqlx::query_as::<_, (Option<serde_json::Value>, DateTime<Utc>)>(
+    let row = sqlx::query!(
         "SELECT outcome, created_at FROM form_submissions WHERE nonce_hash = $1",
+        key,
     )
-    .bind(key)
     .fetch_optional(conn)
     .await?;
     Ok(match row {
-        Some((Some(value), created_at)) if now - created_at < REPLAY_FOR => {
-            serde_json::from_value(value).map_or(Once::Busy, Once::Replayed)
-        }
+        Some(row) if now - row.created_at < REPLAY_FOR => row
+            .outcome
+            .and_then(|value| serde_json::from_value(value).ok())
+            .map_or(Once::Busy, Once::Replayed),
         _ => Once::Busy,
     })
 }
@@ -119,13 +122,13 @@ fn is_lock_timeout(e: &sqlx::Error) -> bool {
 
 /// Forgets submissions older than a day.
 pub async fn purge_old(pool: &PgPool, now: DateTime<Utc>) -> AppResult<u64> {
-    Ok(
-        sqlx::query("DELETE FROM form_submissions WHERE created_at < $1 - interval '1 day'")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "DELETE FROM form_submissions WHERE created_at < $1::timestamptz - interval '1 day'",
+        now
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 #[cfg(test)]

@@ -68,7 +68,8 @@ pub async fn token_user(
     // "Last used" is kept to the minute: writing it on every request would make each API call a
     // write that waits for the WAL flush, and would queue all of a token's parallel requests
     // behind one row lock. Within the minute the statement only reads.
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        User,
         "WITH t AS (
              SELECT id, user_id, last_used_at FROM api_tokens
              WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
@@ -79,9 +80,9 @@ pub async fn token_user(
                AND (t.last_used_at IS NULL OR t.last_used_at <= $2 - interval '1 minute')
          )
          SELECT users.* FROM users JOIN t ON users.id = t.user_id",
+        sha256_hex(secret),
+        now,
     )
-    .bind(sha256_hex(secret))
-    .bind(now)
     .fetch_optional(conn)
     .await?)
 }

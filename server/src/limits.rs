@@ -75,33 +75,35 @@ pub async fn hit(
     limit: Limit,
     key: &str,
 ) -> Result<(), AppError> {
-    let (hits, seconds_left): (i32, f64) = sqlx::query_as(
-        "INSERT INTO rate_limits AS r (bucket, key_hash, window_start, hits)
+    let counted = sqlx::query!(
+        r#"INSERT INTO rate_limits AS r (bucket, key_hash, window_start, hits)
          VALUES ($1, $2, $4, 1)
          ON CONFLICT (bucket, key_hash) DO UPDATE SET
              hits = CASE WHEN r.window_start <= $4 - $3 * interval '1 second' THEN 1 ELSE r.hits + 1 END,
              window_start = CASE WHEN r.window_start <= $4 - $3 * interval '1 second' THEN $4 ELSE r.window_start END
-         RETURNING hits, EXTRACT(EPOCH FROM (window_start + $3 * interval '1 second' - $4))::float8",
+         RETURNING hits,
+                   EXTRACT(EPOCH FROM (window_start + $3 * interval '1 second' - $4))::float8
+                     AS "seconds_left!""#,
+        limit.bucket,
+        sha256_hex(key),
+        limit.window.as_secs_f64(),
+        now,
     )
-    .bind(limit.bucket)
-    .bind(sha256_hex(key))
-    .bind(limit.window.as_secs_f64())
-    .bind(now)
     .fetch_one(pool)
     .await?;
-    if hits > limit.max {
-        return Err(rate_limited(seconds_left));
+    if counted.hits > limit.max {
+        return Err(rate_limited(counted.seconds_left));
     }
     Ok(())
 }
 
 /// Takes back one counted attempt (it turned out to be the owner's, e.g. a right password).
 pub async fn forgive(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND key_hash = $2",
+        limit.bucket,
+        sha256_hex(key),
     )
-    .bind(limit.bucket)
-    .bind(sha256_hex(key))
     .execute(pool)
     .await?;
     Ok(())
@@ -109,21 +111,23 @@ pub async fn forgive(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppEr
 
 /// Forgets the count (after a successful sign-in).
 pub async fn clear(pool: &PgPool, limit: Limit, key: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM rate_limits WHERE bucket = $1 AND key_hash = $2")
-        .bind(limit.bucket)
-        .bind(sha256_hex(key))
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM rate_limits WHERE bucket = $1 AND key_hash = $2",
+        limit.bucket,
+        sha256_hex(key),
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Drops windows that ended long ago (maintenance).
 pub async fn purge_old(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM rate_limits WHERE window_start < $1 - interval '1 day'")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "DELETE FROM rate_limits WHERE window_start < $1::timestamptz - interval '1 day'",
+        now
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

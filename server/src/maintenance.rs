@@ -62,7 +62,7 @@ pub struct Report {
 
 /// The database part of a run. Idempotent: running it twice deletes nothing more.
 pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Report> {
-    let expired_sessions = PgSessionStore::delete_expired(pool).await?;
+    let expired_sessions = PgSessionStore::delete_expired(pool, now).await?;
     crate::limits::purge_old(pool, now).await?;
     crate::auth::codes::purge_dead(pool, now).await?;
     crate::idempotency::purge_old(pool, now).await?;

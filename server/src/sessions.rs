@@ -4,24 +4,28 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+
+use crate::clock::Clock;
 use tower_sessions::{
     session::{Id, Record},
     session_store::{self, SessionStore},
 };
 
+/// Expiry is judged by the app's clock (`clock`), not the database's `now()`.
 #[derive(Debug, Clone)]
 pub struct PgSessionStore {
     pool: PgPool,
+    clock: Clock,
 }
 
 impl PgSessionStore {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, clock: Clock) -> Self {
+        Self { pool, clock }
     }
 
-    /// Removes expired sessions; returns how many. Run by the periodic purge job.
-    pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
+    /// Removes the sessions expired at `now`; returns how many. Run by the periodic purge job.
+    pub async fn delete_expired(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+        let done = sqlx::query!("DELETE FROM sessions WHERE expires_at < $1", now)
             .execute(pool)
             .await?;
         Ok(done.rows_affected())
@@ -57,14 +61,14 @@ impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A collision of 128-bit random ids is practically impossible, but never overwrite one.
         loop {
-            let inserted = sqlx::query(
+            let inserted = sqlx::query!(
                 "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
+                record.id.to_string(),
+                encode(record)?,
+                expiry(record)?,
+                owner(record),
             )
-            .bind(record.id.to_string())
-            .bind(encode(record)?)
-            .bind(expiry(record)?)
-            .bind(owner(record))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -76,15 +80,15 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at,
                  user_id = EXCLUDED.user_id",
+            record.id.to_string(),
+            encode(record)?,
+            expiry(record)?,
+            owner(record),
         )
-        .bind(record.id.to_string())
-        .bind(encode(record)?)
-        .bind(expiry(record)?)
-        .bind(owner(record))
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -92,17 +96,19 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()",
+        let row = sqlx::query!(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+            id.to_string(),
+            self.clock.now(),
         )
-        .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        let Some((data, expires_at)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_value(data)
+        let expires_at = row.expires_at;
+        let data = serde_json::from_value(row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(
             expires_at.timestamp_nanos_opt().unwrap_or(i64::MAX) as i128,
@@ -116,8 +122,7 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+        sqlx::query!("DELETE FROM sessions WHERE id = $1", id.to_string())
             .execute(&self.pool)
             .await
             .map_err(backend)?;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: Uuid,
     pub name: String,
@@ -87,15 +87,13 @@ pub struct UserProfile {
 }
 
 pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<User>> {
-    sqlx::query_as("SELECT * FROM users WHERE id = $1")
-        .bind(id)
+    sqlx::query_as!(User, "SELECT * FROM users WHERE id = $1", id)
         .fetch_optional(pool)
         .await
 }
 
 pub async fn find_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<User>> {
-    sqlx::query_as("SELECT * FROM users WHERE email = $1")
-        .bind(email)
+    sqlx::query_as!(User, "SELECT * FROM users WHERE email = $1", email)
         .fetch_optional(pool)
         .await
 }
@@ -106,15 +104,19 @@ pub async fn insert(
     email: &str,
     password_hash: Option<&str>,
     timezone: &str,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<User> {
-    sqlx::query_as(
-        "INSERT INTO users (name, email, password_hash, timezone) VALUES ($1, $2, $3, $4)
+    sqlx::query_as!(
+        User,
+        "INSERT INTO users (name, email, password_hash, timezone, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
          RETURNING *",
+        name,
+        email,
+        password_hash,
+        timezone,
+        now,
     )
-    .bind(name)
-    .bind(email)
-    .bind(password_hash)
-    .bind(timezone)
     .fetch_one(conn)
     .await
 }

@@ -31,7 +31,7 @@ fn record(expires_in: time::Duration) -> Record {
 #[sqlx::test(migrations = false)]
 async fn sessions_round_trip_and_expired_ones_are_not_loaded(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let store = PgSessionStore::new(app.state.pool.clone());
+    let store = PgSessionStore::new(app.state.pool.clone(), app.state.clock.clone());
 
     let mut live = record(time::Duration::hours(1));
     store.create(&mut live).await.unwrap();
@@ -53,7 +53,7 @@ async fn sessions_round_trip_and_expired_ones_are_not_loaded(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn maintenance_purges_expired_sessions_only_and_is_idempotent(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let store = PgSessionStore::new(app.state.pool.clone());
+    let store = PgSessionStore::new(app.state.pool.clone(), app.state.clock.clone());
     let mut live = record(time::Duration::hours(1));
     let mut expired = record(time::Duration::seconds(-5));
     store.create(&mut live).await.unwrap();
@@ -100,6 +100,7 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
         "ada@example.com",
         None,
         "UTC",
+        app.state.now(),
     )
     .await
     .unwrap();
@@ -153,10 +154,17 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
 
 async fn a_user(app: &common::TestApp) -> uuid::Uuid {
     let mut conn = app.state.pool.acquire().await.unwrap();
-    spacedly_server::auth::users::insert(&mut conn, "Ada Lovelace", "ada@example.com", None, "UTC")
-        .await
-        .unwrap()
-        .id
+    spacedly_server::auth::users::insert(
+        &mut conn,
+        "Ada Lovelace",
+        "ada@example.com",
+        None,
+        "UTC",
+        app.state.now(),
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 fn password_changed(app: &common::TestApp, user_id: uuid::Uuid) -> SendEmail {

@@ -190,6 +190,7 @@ pub async fn verify_code(otp: String, remember: Option<String>) -> Result<(), Se
     .await
 }
 
+#[cfg(feature = "ssr")]
 const EXPIRED_SIGN_IN: &str = "This sign-in has expired; start again with your email and password.";
 
 #[server(prefix = "/_sf", endpoint = "account/resend-code")]

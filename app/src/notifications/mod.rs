@@ -49,7 +49,7 @@ pub async fn notification_page(page: i64) -> Result<NotificationPageData, Server
             .into_iter()
             .map(|n| NotificationView {
                 id: n.id.to_string(),
-                kind: n.kind,
+                kind: n.kind.as_str().to_string(),
                 title: n.title,
                 message: n.message,
                 read: n.read_at.is_some(),

@@ -146,7 +146,7 @@ impl Filters {
 mod backend {
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
-    use spacedly_server::tasks::{self, Priority, TaskDetails};
+    use spacedly_server::tasks::{self, TaskDetails};
 
     use super::*;
 
@@ -170,7 +170,7 @@ mod backend {
             id: t.id.to_string(),
             title: t.title.clone(),
             category: t.category.clone(),
-            priority: Priority::from_rank(t.priority).label().into(),
+            priority: t.priority.label().into(),
             status: t.status().as_str().into(),
             status_label: t.status().label().into(),
             due: t.due_at.map(|at| when(at, zone)),
@@ -220,8 +220,8 @@ mod backend {
                 .iter()
                 .map(|r| ReminderView {
                     at: when(r.scheduled_at, zone),
-                    channel: r.channel.to_string(),
-                    status: r.status.to_string(),
+                    channel: r.channel.as_str().to_string(),
+                    status: r.status.as_str().to_string(),
                     message: r.message.clone(),
                 })
                 .collect(),

@@ -24,7 +24,7 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Attachment {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -38,9 +38,6 @@ pub struct Attachment {
     pub height: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
-
-const COLUMNS: &str = "id, user_id, task_id, original_name, content_type, size, original_size, \
-     storage_key, width, height, created_at";
 
 fn files_error(message: impl Into<String>) -> AppError {
     let message = message.into();
@@ -64,10 +61,10 @@ pub fn clean_name(raw: &str) -> String {
 
 /// Bytes the user's files take now (on the pool, or inside a transaction).
 pub async fn used_bytes<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> AppResult<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT coalesce(sum(size), 0)::bigint FROM attachments WHERE user_id = $1",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(size), 0)::bigint AS "used!" FROM attachments WHERE user_id = $1"#,
+        user_id
     )
-    .bind(user_id)
     .fetch_one(db)
     .await?)
 }
@@ -213,10 +210,12 @@ async fn record(
 ) -> AppResult<Vec<Attachment>> {
     let mut tx = state.pool.begin().await?;
     // One upload of this user at a time past this point: the quota holds under parallel uploads.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
+        user_id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
     let used = used_bytes(&mut *tx, user_id).await? as u64;
     let adding: u64 = stored.iter().map(|(_, p)| p.bytes.len() as u64).sum();
     if used + adding > quota {
@@ -232,7 +231,8 @@ async fn record(
     let original_sizes: Vec<i64> = stored.iter().map(|(_, p)| p.original_size).collect();
     let widths: Vec<Option<i32>> = stored.iter().map(|(_, p)| p.width).collect();
     let heights: Vec<Option<i32>> = stored.iter().map(|(_, p)| p.height).collect();
-    let rows = sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
+    let rows = sqlx::query_as!(
+        Attachment,
         "INSERT INTO attachments (user_id, task_id, original_name, content_type, size,
                                   original_size, storage_key, width, height, created_at)
          SELECT $1, t.id, f.name, f.content_type, f.size, f.original_size, f.storage_key,
@@ -244,18 +244,19 @@ async fn record(
                                        width, height, n)
           WHERE t.id = $2 AND t.user_id = $1
           ORDER BY f.n
-         RETURNING {COLUMNS}"
-    )))
-    .bind(user_id)
-    .bind(task_id)
-    .bind(&names)
-    .bind(&types)
-    .bind(&sizes)
-    .bind(&original_sizes)
-    .bind(&keys)
-    .bind(&widths)
-    .bind(&heights)
-    .bind(state.now())
+         RETURNING id, user_id, task_id, original_name, content_type, size, original_size,
+                   storage_key, width, height, created_at",
+        user_id,
+        task_id,
+        &names,
+        &types,
+        &sizes,
+        &original_sizes,
+        &keys,
+        &widths as &[Option<i32>],
+        &heights as &[Option<i32>],
+        state.now(),
+    )
     .fetch_all(&mut *tx)
     .await?;
     if rows.len() != stored.len() {
@@ -276,11 +277,14 @@ async fn remove_objects(state: &Services, keys: impl Iterator<Item = StorageKey>
 
 /// One of the user's attachments, or 404.
 pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Attachment> {
-    sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM attachments WHERE id = $1 AND user_id = $2"
-    )))
-    .bind(id)
-    .bind(user_id)
+    sqlx::query_as!(
+        Attachment,
+        "SELECT id, user_id, task_id, original_name, content_type, size, original_size,
+                storage_key, width, height, created_at
+           FROM attachments WHERE id = $1 AND user_id = $2",
+        id,
+        user_id,
+    )
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)
@@ -288,11 +292,14 @@ pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Attachment
 
 /// Deletes one of the user's attachments, row then object.
 pub async fn delete(state: &Services, user_id: Uuid, id: Uuid) -> AppResult<Attachment> {
-    let row = sqlx::query_as::<_, Attachment>(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM attachments WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(user_id)
+    let row = sqlx::query_as!(
+        Attachment,
+        "DELETE FROM attachments WHERE id = $1 AND user_id = $2
+         RETURNING id, user_id, task_id, original_name, content_type, size, original_size,
+                   storage_key, width, height, created_at",
+        id,
+        user_id,
+    )
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::NotFound)?;
@@ -322,11 +329,12 @@ pub async fn sweep_orphans(state: &Services) -> anyhow::Result<u64> {
     let mut removed = partials;
     for chunk in candidates.chunks(500) {
         let keys: Vec<String> = chunk.iter().map(|k| k.as_str().to_string()).collect();
-        let known: Vec<String> =
-            sqlx::query_scalar("SELECT storage_key FROM attachments WHERE storage_key = ANY($1)")
-                .bind(&keys)
-                .fetch_all(&state.pool)
-                .await?;
+        let known: Vec<String> = sqlx::query_scalar!(
+            "SELECT storage_key FROM attachments WHERE storage_key = ANY($1)",
+            &keys
+        )
+        .fetch_all(&state.pool)
+        .await?;
         for key in chunk {
             if !known.iter().any(|k| k == key.as_str()) {
                 state.storage.delete(key).await?;

@@ -17,7 +17,7 @@ pub use crate::identity::TOKEN_PREFIX as PREFIX;
 /// A user may keep this many tokens at once.
 pub const MAX_TOKENS: i64 = 50;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: Uuid,
@@ -68,31 +68,36 @@ pub async fn create(
     // One creation per user at a time past this point, so parallel requests cannot pass the
     // limit together.
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))")
-        .bind(user.id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE user_id = $1")
-        .bind(user.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 11))",
+        user.id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
+    let count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM api_tokens WHERE user_id = $1"#,
+        user.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if count >= MAX_TOKENS {
         return Err(AppError::Conflict(format!(
             "You already have {MAX_TOKENS} tokens; revoke one first"
         )));
     }
     let secret = format!("{PREFIX}{}", tokens::new_token());
-    let token: ApiToken = sqlx::query_as(
+    let token = sqlx::query_as!(
+        ApiToken,
         "INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $6 + $5 * interval '1 day', $6)
+         VALUES ($1, $2, $3, $4, $6::timestamptz + $5 * interval '1 day', $6)
          RETURNING id, name, prefix, created_at, last_used_at, expires_at",
+        user.id,
+        name,
+        tokens::sha256_hex(&secret),
+        &secret[..PREFIX.len() + 6],
+        expires_in_days.map(|d| d as f64),
+        now,
     )
-    .bind(user.id)
-    .bind(name)
-    .bind(tokens::sha256_hex(&secret))
-    .bind(&secret[..PREFIX.len() + 6])
-    .bind(expires_in_days.map(|d| d as f64))
-    .bind(now)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -100,11 +105,12 @@ pub async fn create(
 }
 
 pub async fn list(pool: &PgPool, user: &User) -> AppResult<Vec<ApiToken>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        ApiToken,
         "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens
          WHERE user_id = $1 ORDER BY created_at DESC",
+        user.id
     )
-    .bind(user.id)
     .fetch_all(pool)
     .await?)
 }
@@ -116,11 +122,13 @@ pub fn parse_id(raw: &str) -> AppResult<Uuid> {
 
 /// Revokes one of the user's tokens; another user's id is simply not found.
 pub async fn revoke(pool: &PgPool, user: &User, id: Uuid) -> AppResult<()> {
-    let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user.id)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
+        id,
+        user.id
+    )
+    .execute(pool)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }

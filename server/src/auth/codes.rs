@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::secrets::{digests_equal, sha256_hex};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored as its name in `one_time_codes.purpose` (TEXT with a CHECK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Purpose {
     LoginOtp,
     PasswordReset,
@@ -16,15 +18,6 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "login_otp" => Some(Self::LoginOtp),
-            "password_reset" => Some(Self::PasswordReset),
-            "email_verify" => Some(Self::EmailVerify),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LoginOtp => "login_otp",
@@ -46,24 +39,24 @@ pub async fn issue(
     purpose: Purpose,
     valid_for: chrono::Duration,
 ) -> sqlx::Result<Uuid> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE one_time_codes SET used_at = $3
          WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose as Purpose,
+        now,
     )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO one_time_codes (user_id, purpose, code_hash, expires_at, created_at)
          VALUES ($1, $2, NULL, $3, $4)
          RETURNING id",
+        user_id,
+        purpose as Purpose,
+        now + valid_for,
+        now,
     )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(now + valid_for)
-    .bind(now)
     .fetch_one(conn)
     .await
 }
@@ -78,11 +71,13 @@ pub async fn issue_with_secret(
     valid_for: chrono::Duration,
 ) -> sqlx::Result<Uuid> {
     let id = issue(&mut *conn, now, user_id, purpose, valid_for).await?;
-    sqlx::query("UPDATE one_time_codes SET code_hash = $2 WHERE id = $1")
-        .bind(id)
-        .bind(sha256_hex(secret))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE one_time_codes SET code_hash = $2 WHERE id = $1",
+        id,
+        sha256_hex(secret),
+    )
+    .execute(conn)
+    .await?;
     Ok(id)
 }
 
@@ -95,16 +90,16 @@ pub async fn arm(
     user_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<(Purpose, String)>> {
-    let purpose: Option<String> = sqlx::query_scalar(
-        "SELECT purpose FROM one_time_codes
-         WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
+    let purpose = sqlx::query_scalar!(
+        r#"SELECT purpose AS "purpose: Purpose" FROM one_time_codes
+         WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3"#,
+        id,
+        user_id,
+        now,
     )
-    .bind(id)
-    .bind(user_id)
-    .bind(now)
     .fetch_optional(pool)
     .await?;
-    let Some(purpose) = purpose.as_deref().and_then(Purpose::parse) else {
+    let Some(purpose) = purpose else {
         return Ok(None);
     };
     let secret = match purpose {
@@ -112,13 +107,13 @@ pub async fn arm(
         Purpose::PasswordReset | Purpose::EmailVerify => crate::secrets::new_token(),
     };
     // Checked again in the same statement: a use in between wins.
-    let armed = sqlx::query(
+    let armed = sqlx::query!(
         "UPDATE one_time_codes SET code_hash = $2
          WHERE id = $1 AND used_at IS NULL AND expires_at > $3",
+        id,
+        sha256_hex(&secret),
+        now,
     )
-    .bind(id)
-    .bind(sha256_hex(&secret))
-    .bind(now)
     .execute(pool)
     .await?;
     Ok((armed.rows_affected() == 1).then_some((purpose, secret)))
@@ -130,11 +125,11 @@ pub async fn last_issued(
     user_id: Uuid,
     purpose: Purpose,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT max(created_at) FROM one_time_codes WHERE user_id = $1 AND purpose = $2",
+        user_id,
+        purpose as Purpose,
     )
-    .bind(user_id)
-    .bind(purpose.as_str())
     .fetch_one(pool)
     .await
 }
@@ -146,14 +141,14 @@ pub async fn consume_link(
     purpose: Purpose,
     token: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE one_time_codes SET used_at = $3
          WHERE purpose = $1 AND code_hash = $2 AND used_at IS NULL AND expires_at > $3
          RETURNING user_id",
+        purpose as Purpose,
+        sha256_hex(token),
+        now,
     )
-    .bind(purpose.as_str())
-    .bind(sha256_hex(token))
-    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -167,41 +162,49 @@ pub async fn check_login_code(
     code: &str,
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    let live: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, code_hash FROM one_time_codes
+    let live = sqlx::query!(
+        r#"SELECT id, code_hash AS "code_hash!" FROM one_time_codes
          WHERE user_id = $1 AND purpose = 'login_otp' AND used_at IS NULL
            AND code_hash IS NOT NULL AND expires_at > $3 AND attempts < $2
          ORDER BY created_at DESC LIMIT 1
-         FOR UPDATE",
+         FOR UPDATE"#,
+        user_id,
+        MAX_CODE_ATTEMPTS,
+        now,
     )
-    .bind(user_id)
-    .bind(MAX_CODE_ATTEMPTS)
-    .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, hash)) = live else {
+    let Some(live) = live else {
         return Ok(false);
     };
-    let ok = digests_equal(&hash, &sha256_hex(code));
-    let update = if ok {
-        sqlx::query("UPDATE one_time_codes SET used_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
+    let ok = digests_equal(&live.code_hash, &sha256_hex(code));
+    if ok {
+        sqlx::query!(
+            "UPDATE one_time_codes SET used_at = $2 WHERE id = $1",
+            live.id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
     } else {
-        sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1").bind(id)
-    };
-    update.execute(&mut *tx).await?;
+        sqlx::query!(
+            "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1",
+            live.id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(ok)
 }
 
 /// Removes codes that can no longer be used (maintenance).
 pub async fn purge_dead(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM one_time_codes WHERE expires_at < $1 - interval '1 day'")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "DELETE FROM one_time_codes WHERE expires_at < $1::timestamptz - interval '1 day'",
+        now
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

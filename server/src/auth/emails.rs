@@ -59,15 +59,15 @@ pub async fn delete_user_jobs(
     user_id: Uuid,
     email: &str,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM apalis.jobs
          WHERE job_type = $1
            AND (convert_from(job, 'UTF8')::jsonb ->> 'user_id' = $2::text
                 OR convert_from(job, 'UTF8')::jsonb -> 'email' ->> 'email' = $3)",
+        SendEmail::QUEUE,
+        user_id.to_string(),
+        email,
     )
-    .bind(SendEmail::QUEUE)
-    .bind(user_id)
-    .bind(email)
     .execute(conn)
     .await?
     .rows_affected())

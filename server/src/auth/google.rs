@@ -317,12 +317,13 @@ fn display_name(claims: &Claims, email: &str) -> String {
 /// (verified) email, or created. An unverified email never takes over an existing account.
 pub async fn link_or_create(state: &Services, claims: &Claims) -> AppResult<User> {
     let mut tx = state.pool.begin().await?;
-    let linked: Option<User> = sqlx::query_as(
+    let linked = sqlx::query_as!(
+        User,
         "SELECT users.* FROM users JOIN oauth_identities i ON i.user_id = users.id
          WHERE i.provider = $1 AND i.subject = $2",
+        PROVIDER,
+        &claims.sub,
     )
-    .bind(PROVIDER)
-    .bind(&claims.sub)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user) = linked {
@@ -334,50 +335,62 @@ pub async fn link_or_create(state: &Services, claims: &Claims) -> AppResult<User
         .and_then(|e| super::types::Email::parse(e).ok())
         .ok_or_else(|| AppError::BadRequest("the provider gave no usable email".into()))?;
     let verified = claims.email_is_verified();
-    let existing: Option<User> = sqlx::query_as("SELECT * FROM users WHERE email = $1 FOR UPDATE")
-        .bind(email.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let user: User = match existing {
-        Some(_) if !verified => {
-            return Err(AppError::Conflict(
+    let existing = sqlx::query_as!(
+        User,
+        "SELECT * FROM users WHERE email = $1 FOR UPDATE",
+        email.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let user: User =
+        match existing {
+            Some(_) if !verified => return Err(AppError::Conflict(
                 "the provider has not verified this email, which belongs to an existing account"
                     .into(),
-            ))
-        }
-        Some(user) if user.email_verified => sqlx::query_as(
-            "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 RETURNING *",
-        )
-        .bind(user.id)
-        .fetch_one(&mut *tx)
-        .await?,
-        // Nobody ever proved they read this mailbox, and now its owner has: whoever created the
-        // account may be a stranger who signed up first (pre-hijacking). Everything they could
-        // have set up ends before the owner gets in.
-        Some(user) => super::secure_taken_over_account(state, &mut tx, &user, "Google").await?,
-        None => {
-            let user = users::insert(
-                &mut tx,
-                &display_name(claims, email.as_str()),
-                email.as_str(),
-                None,
-                "UTC",
+            )),
+            Some(user) if user.email_verified => {
+                sqlx::query_as!(
+                User,
+                "UPDATE users SET email_verified = true, updated_at = $2 WHERE id = $1 RETURNING *",
+                user.id,
+                state.now(),
             )
-            .await?;
-            sqlx::query_as("UPDATE users SET email_verified = $2 WHERE id = $1 RETURNING *")
-                .bind(user.id)
-                .bind(verified)
                 .fetch_one(&mut *tx)
                 .await?
-        }
-    };
-    sqlx::query(
-        "INSERT INTO oauth_identities (provider, subject, user_id, email) VALUES ($1, $2, $3, $4)",
+            }
+            // Nobody ever proved they read this mailbox, and now its owner has: whoever created the
+            // account may be a stranger who signed up first (pre-hijacking). Everything they could
+            // have set up ends before the owner gets in.
+            Some(user) => super::secure_taken_over_account(state, &mut tx, &user, "Google").await?,
+            None => {
+                let user = users::insert(
+                    &mut tx,
+                    &display_name(claims, email.as_str()),
+                    email.as_str(),
+                    None,
+                    "UTC",
+                    state.now(),
+                )
+                .await?;
+                sqlx::query_as!(
+                    User,
+                    "UPDATE users SET email_verified = $2 WHERE id = $1 RETURNING *",
+                    user.id,
+                    verified,
+                )
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+    sqlx::query!(
+        "INSERT INTO oauth_identities (provider, subject, user_id, email, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+        PROVIDER,
+        &claims.sub,
+        user.id,
+        email.as_str(),
+        state.now(),
     )
-    .bind(PROVIDER)
-    .bind(&claims.sub)
-    .bind(user.id)
-    .bind(email.as_str())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -109,6 +109,7 @@ pub async fn register(state: &Services, input: RegisterInput, ip: IpAddr) -> App
         email.as_str(),
         Some(&hash),
         timezone.as_str(),
+        state.now(),
     )
     .await
     {
@@ -276,10 +277,12 @@ pub async fn verify_email(state: &Services, token: &str) -> AppResult<User> {
                 .into(),
         ));
     };
-    let user: User = sqlx::query_as(
-        "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 RETURNING *",
+    let user = sqlx::query_as!(
+        User,
+        "UPDATE users SET email_verified = true, updated_at = $2 WHERE id = $1 RETURNING *",
+        user_id,
+        state.now(),
     )
-    .bind(user_id)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -334,14 +337,16 @@ async fn replace_password(
     hash: &str,
     verified_email: bool,
 ) -> AppResult<User> {
-    let user: User = sqlx::query_as(
+    let user = sqlx::query_as!(
+        User,
         "UPDATE users SET password_hash = $2, session_version = session_version + 1,
-             email_verified = email_verified OR $3, updated_at = now()
+             email_verified = email_verified OR $3, updated_at = $4
          WHERE id = $1 RETURNING *",
+        user_id,
+        hash,
+        verified_email,
+        state.now(),
     )
-    .bind(user_id)
-    .bind(hash)
-    .bind(verified_email)
     .fetch_one(&mut *conn)
     .await?;
     enqueue_mail(
@@ -366,28 +371,29 @@ pub(crate) async fn secure_taken_over_account(
     provider: &str,
 ) -> AppResult<User> {
     let now = state.now();
-    let user: User = sqlx::query_as(
+    let user = sqlx::query_as!(
+        User,
         "UPDATE users SET password_hash = NULL, two_factor_enabled = false,
              email_verified = true, session_version = session_version + 1, updated_at = $2
          WHERE id = $1 RETURNING *",
+        user.id,
+        now,
     )
-    .bind(user.id)
-    .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user.id)
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-        .bind(user.id)
+    sqlx::query!("DELETE FROM api_tokens WHERE user_id = $1", user.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE one_time_codes SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user.id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE one_time_codes SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+        user.id,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?;
     enqueue_mail(
         conn,
         Some(user.id),
@@ -423,8 +429,7 @@ pub async fn reset_password(
     // The link proved the user reads this mailbox.
     let user = replace_password(state, &mut tx, user_id, &hash, true).await?;
     // A reset answers a lost or stolen password: API tokens minted with it end too.
-    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-        .bind(user_id)
+    sqlx::query!("DELETE FROM api_tokens WHERE user_id = $1", user_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -476,11 +481,13 @@ pub async fn set_password(state: &Services, user: &User, new_password: &str) -> 
         ));
     }
     let hash = password::hash(password.expose().to_string()).await?;
-    let user: User = sqlx::query_as(
-        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING *",
+    let user = sqlx::query_as!(
+        User,
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+        user.id,
+        hash,
+        state.now(),
     )
-    .bind(user.id)
-    .bind(hash)
     .fetch_one(&state.pool)
     .await?;
     Ok(user)
@@ -488,11 +495,13 @@ pub async fn set_password(state: &Services, user: &User, new_password: &str) -> 
 
 /// Ends every session of the user (the caller signs the current one out too).
 pub async fn end_all_sessions(state: &Services, user: &User) -> AppResult<User> {
-    Ok(sqlx::query_as(
-        "UPDATE users SET session_version = session_version + 1, updated_at = now()
+    Ok(sqlx::query_as!(
+        User,
+        "UPDATE users SET session_version = session_version + 1, updated_at = $2
          WHERE id = $1 RETURNING *",
+        user.id,
+        state.now(),
     )
-    .bind(user.id)
     .fetch_one(&state.pool)
     .await?)
 }
@@ -507,11 +516,13 @@ pub fn parse_on_off(value: Option<&str>) -> AppResult<bool> {
 }
 
 pub async fn set_two_factor(state: &Services, user: &User, enabled: bool) -> AppResult<User> {
-    Ok(sqlx::query_as(
-        "UPDATE users SET two_factor_enabled = $2, updated_at = now() WHERE id = $1 RETURNING *",
+    Ok(sqlx::query_as!(
+        User,
+        "UPDATE users SET two_factor_enabled = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+        user.id,
+        enabled,
+        state.now(),
     )
-    .bind(user.id)
-    .bind(enabled)
     .fetch_one(&state.pool)
     .await?)
 }
@@ -573,15 +584,17 @@ pub async fn update_profile(
         )
     });
     v.finish()?;
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        User,
         "UPDATE users SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
-             digest_hour = COALESCE($4, digest_hour), updated_at = now()
+             digest_hour = COALESCE($4, digest_hour), updated_at = $5
          WHERE id = $1 RETURNING *",
+        user.id,
+        name.as_ref().map(UserName::as_str),
+        timezone.as_ref().map(TimeZone::as_str),
+        digest_hour,
+        state.now(),
     )
-    .bind(user.id)
-    .bind(name.as_ref().map(UserName::as_str))
-    .bind(timezone.as_ref().map(TimeZone::as_str))
-    .bind(digest_hour)
     .fetch_one(&state.pool)
     .await?)
 }
@@ -686,14 +699,14 @@ pub async fn delete_account(
     // Rows the user owns go with it (ON DELETE CASCADE); files are removed by their features.
     // Jobs live in the queue's own tables: the user's queued and finished ones go explicitly.
     let mut tx = state.pool.begin().await?;
-    let files: Vec<String> =
-        sqlx::query_scalar("SELECT storage_key FROM attachments WHERE user_id = $1")
-            .bind(user.id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let files = sqlx::query_scalar!(
+        "SELECT storage_key FROM attachments WHERE user_id = $1",
+        user.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     emails::delete_user_jobs(&mut tx, user.id, &user.email).await?;
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(user.id)
+    sqlx::query!("DELETE FROM users WHERE id = $1", user.id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

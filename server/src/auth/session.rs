@@ -144,20 +144,22 @@ pub async fn list_sessions(
     current: &Session,
 ) -> AppResult<Vec<ActiveSession>> {
     let current_id = current.id().map(|id| id.to_string());
-    let rows: Vec<(String, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT id, substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16), data, expires_at
+    let rows = sqlx::query!(
+        r#"SELECT id, substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16) AS "digest!",
+                  data, expires_at
          FROM sessions
          WHERE user_id = $1 AND expires_at > $3 AND (data ->> 'ver')::int = $2
-         ORDER BY data ->> 'at' DESC",
+         ORDER BY data ->> 'at' DESC"#,
+        user.id,
+        user.session_version,
+        state.now(),
     )
-    .bind(user.id)
-    .bind(user.session_version)
-    .bind(state.now())
     .fetch_all(&state.pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, digest, data, expires_at)| {
+        .map(|row| {
+            let (id, digest, data, expires_at) = (row.id, row.digest, row.data, row.expires_at);
             let device: Device = data
                 .get(DEVICE)
                 .cloned()
@@ -183,12 +185,12 @@ pub async fn revoke_session(state: &Services, user: &User, digest: &str) -> AppR
     if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "DELETE FROM sessions
          WHERE user_id = $1 AND substr(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 1, 16) = $2",
+        user.id,
+        digest,
     )
-    .bind(user.id)
-    .bind(digest)
     .execute(&state.pool)
     .await?;
     if done.rows_affected() == 0 {

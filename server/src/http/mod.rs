@@ -242,16 +242,17 @@ pub fn layers(router: Router, state: &Services, gate: admission::Gate) -> Router
     // Install the metrics recorder before the first request is counted.
     crate::metrics::handle();
     let config = &state.config;
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
-        .with_name(SESSION_COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.cookie_secure)
-        .with_path("/")
-        .with_expiry(Expiry::OnSessionEnd)
-        .with_signed(session_key(secrecy::ExposeSecret::expose_secret(
-            &config.secret_key,
-        )));
+    let sessions =
+        SessionManagerLayer::new(PgSessionStore::new(state.pool.clone(), state.clock.clone()))
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(config.cookie_secure)
+            .with_path("/")
+            .with_expiry(Expiry::OnSessionEnd)
+            .with_signed(session_key(secrecy::ExposeSecret::expose_secret(
+                &config.secret_key,
+            )));
 
     let governor = crate::http::rate_limit::global_layer(config);
 

@@ -16,8 +16,8 @@
 //!   handlers are idempotent.
 //!
 //! Times: "run at" is compared with the database's clock by the queue (as apalis does), so
-//! `Schedule::at` takes wall-clock instants; rules about the user's data take their "now" from
-//! `Services::now` inside the job.
+//! `Schedule::at` takes wall-clock instants; our own statements (the backoff's next run, rules
+//! about the user's data) take their "now" from `Services::now`.
 
 use std::{future::Future, time::Duration};
 
@@ -133,12 +133,12 @@ pub async fn enqueue<J: Job>(
 /// Cancels the waiting job of this queue with `key`. `false`: there is none (never enqueued,
 /// already cancelled, running or done). A cancelled key may be enqueued again.
 pub async fn cancel<J: Job>(conn: &mut PgConnection, key: &str) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM apalis.jobs
          WHERE job_type = $1 AND idempotency_key = $2 AND status IN ('Pending', 'Failed')",
+        J::QUEUE,
+        key,
     )
-    .bind(J::QUEUE)
-    .bind(key)
     .execute(conn)
     .await?
     .rows_affected()
@@ -152,13 +152,13 @@ pub async fn reschedule<J: Job>(
     key: &str,
     when: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE apalis.jobs SET run_at = $3
          WHERE job_type = $1 AND idempotency_key = $2 AND status IN ('Pending', 'Failed')",
+        J::QUEUE,
+        key,
+        when,
     )
-    .bind(J::QUEUE)
-    .bind(key)
-    .bind(when)
     .execute(conn)
     .await?
     .rows_affected()
@@ -180,14 +180,22 @@ pub fn backoff(attempt: usize, job_id: &str) -> Duration {
     Duration::from_millis(base * 1000 * (1000 + jitter) / 1000)
 }
 
-/// Postpones the next run of a failed job by its backoff (the queue retries failed jobs whose
-/// `run_at` has passed).
-async fn postpone(pool: &PgPool, job_id: &str, delay: Duration) -> sqlx::Result<()> {
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2) WHERE id = $1")
-        .bind(job_id)
-        .bind(delay.as_secs_f64())
-        .execute(pool)
-        .await?;
+/// Postpones the next run of a failed job to `now` (the app's clock) plus its backoff (the
+/// queue retries failed jobs whose `run_at` has passed).
+async fn postpone(
+    pool: &PgPool,
+    job_id: &str,
+    now: DateTime<Utc>,
+    delay: Duration,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE apalis.jobs SET run_at = $2::timestamptz + make_interval(secs => $3) WHERE id = $1",
+        job_id,
+        now,
+        delay.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -199,7 +207,7 @@ async fn handle<J: Job>(
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
     let state: Services = (*state).clone();
-    let pool = state.pool.clone();
+    let (pool, clock) = (state.pool.clone(), state.clock.clone());
     match job.run(state).await {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -209,7 +217,7 @@ async fn handle<J: Job>(
             } else {
                 let delay = backoff(attempt, &id);
                 tracing::warn!(queue = J::QUEUE, job_id = %id, attempt, retry_in_s = delay.as_secs(), error = ?e, "job failed; it will be retried");
-                if let Err(e) = postpone(&pool, &id, delay).await {
+                if let Err(e) = postpone(&pool, &id, clock.now(), delay).await {
                     tracing::warn!(error = ?e, "could not postpone the failed job");
                 }
             }
@@ -238,13 +246,16 @@ pub fn register<J: Job>(monitor: Monitor, state: &Services) -> Monitor {
 
 /// Jobs per queue and status, for the metrics endpoint.
 pub async fn queue_depths(pool: &PgPool) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query_as(
-        "SELECT job_type, status, count(*) FROM apalis.jobs
+    Ok(sqlx::query!(
+        r#"SELECT job_type, status, count(*) AS "count!" FROM apalis.jobs
          WHERE status IN ('Pending', 'Queued', 'Running', 'Failed')
-         GROUP BY job_type, status",
+         GROUP BY job_type, status"#,
     )
     .fetch_all(pool)
-    .await
+    .await?
+    .into_iter()
+    .map(|row| (row.job_type, row.status, row.count))
+    .collect())
 }
 
 /// Finished jobs older than `keep` before `now` are deleted (they are kept for inspection).
@@ -253,13 +264,13 @@ pub async fn prune_finished(
     now: DateTime<Utc>,
     keep: chrono::Duration,
 ) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed') AND done_at < $1")
-            .bind(now - keep)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "DELETE FROM apalis.jobs WHERE status IN ('Done', 'Killed') AND done_at < $1",
+        now - keep
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 #[cfg(test)]

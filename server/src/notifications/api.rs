@@ -83,7 +83,7 @@ impl From<Notification> for NotificationJson {
     fn from(n: Notification) -> Self {
         Self {
             id: n.id.to_string(),
-            kind: n.kind,
+            kind: n.kind.as_str().to_string(),
             title: n.title,
             message: n.message,
             is_read: n.read_at.is_some(),
@@ -271,13 +271,15 @@ async fn newer_than(
     user_id: Uuid,
     since: DateTime<Utc>,
 ) -> AppResult<Vec<Notification>> {
-    Ok(sqlx::query_as::<_, Notification>(
-        "SELECT id, user_id, kind, title, message, related_task_id, read_at, created_at
-           FROM notifications WHERE user_id = $1 AND created_at > $2
-          ORDER BY created_at LIMIT 20",
+    Ok(sqlx::query_as!(
+        Notification,
+        r#"SELECT id, user_id, kind AS "kind: super::Kind", title, message, related_task_id,
+                  read_at, created_at
+             FROM notifications WHERE user_id = $1 AND created_at > $2
+            ORDER BY created_at LIMIT 20"#,
+        user_id,
+        since,
     )
-    .bind(user_id)
-    .bind(since)
     .fetch_all(pool)
     .await?)
 }

@@ -16,8 +16,11 @@ use crate::error::{AppError, AppResult};
 /// The Postgres channel that carries "this user's notifications changed".
 pub const CHANNEL: &str = "notifications";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What a notification is about (`notifications.kind`, TEXT with a CHECK; the API calls it
+/// `type`). An unknown stored value is an error when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Kind {
     Overdue,
     Upcoming,
@@ -45,19 +48,17 @@ pub struct NewNotification {
     pub related_task_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Notification {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub message: String,
     pub related_task_id: Option<Uuid>,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
-
-const COLUMNS: &str = "id, user_id, kind, title, message, related_task_id, read_at, created_at";
 
 /// A notification id as a client sends it; anything else names no notification.
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
@@ -73,20 +74,20 @@ pub async fn create<'e>(
 ) -> AppResult<Uuid> {
     let title: String = new.title.chars().take(200).collect();
     let message: String = new.message.chars().take(1000).collect();
-    let id = sqlx::query_scalar::<_, Uuid>(
-        "WITH created AS (
+    let id = sqlx::query_scalar!(
+        r#"WITH created AS (
             INSERT INTO notifications (user_id, kind, title, message, related_task_id, created_at)
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, user_id
          )
-         SELECT id FROM created, pg_notify($7, created.user_id::text)",
+         SELECT id AS "id!" FROM created, pg_notify($7, created.user_id::text)"#,
+        new.user_id,
+        new.kind as Kind,
+        title,
+        message,
+        new.related_task_id,
+        now,
+        CHANNEL,
     )
-    .bind(new.user_id)
-    .bind(new.kind.as_str())
-    .bind(title)
-    .bind(message)
-    .bind(new.related_task_id)
-    .bind(now)
-    .bind(CHANNEL)
     .fetch_one(db)
     .await?;
     Ok(id)
@@ -104,28 +105,32 @@ pub async fn list(
 ) -> AppResult<(Vec<Notification>, i64)> {
     let limit = limit.clamp(1, MAX_PAGE_SIZE);
     let offset = (page.max(1) - 1).saturating_mul(limit);
-    let items = sqlx::query_as::<_, Notification>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM notifications WHERE user_id = $1
-          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    )))
-    .bind(user_id)
-    .bind(limit)
-    .bind(offset)
+    let items = sqlx::query_as!(
+        Notification,
+        r#"SELECT id, user_id, kind AS "kind: Kind", title, message, related_task_id, read_at,
+                  created_at
+             FROM notifications WHERE user_id = $1
+            ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"#,
+        user_id,
+        limit,
+        offset,
+    )
     .fetch_all(pool)
     .await?;
-    let total =
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM notifications WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(pool)
-            .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM notifications WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?;
     Ok((items, total))
 }
 
 pub async fn unread_count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM notifications WHERE user_id = $1 AND read_at IS NULL"#,
+        user_id
     )
-    .bind(user_id)
     .fetch_one(pool)
     .await?)
 }
@@ -137,17 +142,17 @@ pub async fn mark_read(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let found = sqlx::query_scalar::<_, Uuid>(
-        "WITH changed AS (
+    let found = sqlx::query_scalar!(
+        r#"WITH changed AS (
             UPDATE notifications SET read_at = coalesce(read_at, $3)
              WHERE id = $1 AND user_id = $2 RETURNING id, user_id
          )
-         SELECT id FROM changed, pg_notify($4, changed.user_id::text)",
+         SELECT id AS "id!" FROM changed, pg_notify($4, changed.user_id::text)"#,
+        id,
+        user_id,
+        now,
+        CHANNEL,
     )
-    .bind(id)
-    .bind(user_id)
-    .bind(now)
-    .bind(CHANNEL)
     .fetch_optional(pool)
     .await?;
     found.map(|_| ()).ok_or(AppError::NotFound)
@@ -156,13 +161,14 @@ pub async fn mark_read(
 /// Marks all of the user's notifications as read; returns how many changed.
 pub async fn mark_all_read(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<u64> {
     let mut tx = pool.begin().await?;
-    let changed =
-        sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let changed = sqlx::query!(
+        "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     announce(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(changed)
@@ -171,12 +177,14 @@ pub async fn mark_all_read(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> 
 /// Deletes one; 404 if it is not the user's.
 pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<()> {
     let mut tx = pool.begin().await?;
-    let deleted = sqlx::query("DELETE FROM notifications WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let deleted = sqlx::query!(
+        "DELETE FROM notifications WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if deleted == 0 {
         return Err(AppError::NotFound);
     }
@@ -186,9 +194,7 @@ pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<()> {
 }
 
 async fn announce<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> AppResult<()> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(user_id.to_string())
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, user_id.to_string())
         .execute(db)
         .await?;
     Ok(())

@@ -143,7 +143,7 @@ impl From<TaskDetails> for TaskJson {
         let status = t.status().as_str();
         Self {
             id: t.id,
-            priority: Priority::from_rank(t.priority).label(),
+            priority: t.priority.label(),
             status,
             title: t.title,
             description: t.description,
@@ -165,7 +165,7 @@ impl From<TaskDetails> for TaskJson {
                     file_url: IdPath::new(crate::attachments::api::URL_PREFIX, a.id),
                     original_name: a.original_name,
                     file_size: a.size,
-                    file_type: a.content_type,
+                    file_type: a.content_type.into(),
                     width: a.width,
                     height: a.height,
                     created_at: a.created_at,
@@ -182,9 +182,9 @@ impl From<super::ReminderSummary> for ReminderJson {
             id: r.id,
             task_id: r.task_id,
             scheduled_at: r.scheduled_at,
-            status: r.status,
-            channel: r.channel,
-            kind: r.kind,
+            status: r.status.as_str().into(),
+            channel: r.channel.as_str().into(),
+            kind: r.kind.as_str().into(),
             message: r.message,
         }
     }

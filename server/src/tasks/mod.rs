@@ -5,19 +5,19 @@
 pub mod api;
 pub mod types;
 
-use std::{borrow::Cow, collections::HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use sqlx::{postgres::PgRow, PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-pub use types::{Priority, Status, TaskChanges, TaskInput};
+pub use types::{
+    Priority, ReminderChannel, ReminderKind, ReminderStatus, Status, TaskChanges, TaskInput,
+};
 
 use crate::{
-    attachments::kind::FileKind,
-    db::known_text,
     error::{AppError, AppResult},
     notifications::{self, Kind},
 };
@@ -30,8 +30,8 @@ pub struct Task {
     pub description: String,
     pub link: String,
     pub category: String,
-    pub priority: i16,
-    pub status: String,
+    pub priority: Priority,
+    pub status: Status,
     pub due_at: Option<DateTime<Utc>>,
     pub spaced_revision: bool,
     pub desired_retention: f64,
@@ -43,11 +43,11 @@ pub struct Task {
 
 impl Task {
     pub fn priority(&self) -> Priority {
-        Priority::from_rank(self.priority)
+        self.priority
     }
 
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Todo)
+        self.status
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
@@ -60,7 +60,7 @@ pub struct AttachmentSummary {
     pub id: Uuid,
     pub task_id: Uuid,
     pub original_name: String,
-    pub content_type: Cow<'static, str>,
+    pub content_type: String,
     pub size: i64,
     pub original_size: i64,
     pub width: Option<i32>,
@@ -72,11 +72,11 @@ pub struct AttachmentSummary {
 pub struct ReminderSummary {
     pub id: Uuid,
     pub task_id: Uuid,
-    pub kind: Cow<'static, str>,
-    pub channel: Cow<'static, str>,
+    pub kind: ReminderKind,
+    pub channel: ReminderChannel,
     pub scheduled_at: DateTime<Utc>,
     pub message: String,
-    pub status: Cow<'static, str>,
+    pub status: ReminderStatus,
 }
 
 /// A task with what hangs off it, as lists and the detail page show it.
@@ -85,66 +85,6 @@ pub struct TaskDetails {
     pub task: Task,
     pub attachments: Vec<AttachmentSummary>,
     pub reminders: Vec<ReminderSummary>,
-}
-
-const COLUMNS: &str = "id, user_id, title, description, link, category, priority, status, due_at, \
-     spaced_revision, desired_retention, know_by, completed_at, created_at, updated_at";
-const ATTACHMENT_COLUMNS: &str =
-    "id, task_id, original_name, content_type, size, original_size, width, height, created_at";
-const REMINDER_COLUMNS: &str = "id, task_id, kind, channel, scheduled_at, message, status";
-
-// Rows are read by position, in the order of the column lists above: looking each column up by
-// name hashes its name, per row, and a list of 200 tasks reads 1,200 rows.
-impl<'r> sqlx::FromRow<'r, PgRow> for Task {
-    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get(0)?,
-            user_id: row.try_get(1)?,
-            title: row.try_get(2)?,
-            description: row.try_get(3)?,
-            link: row.try_get(4)?,
-            category: row.try_get(5)?,
-            priority: row.try_get(6)?,
-            status: row.try_get(7)?,
-            due_at: row.try_get(8)?,
-            spaced_revision: row.try_get(9)?,
-            desired_retention: row.try_get(10)?,
-            know_by: row.try_get(11)?,
-            completed_at: row.try_get(12)?,
-            created_at: row.try_get(13)?,
-            updated_at: row.try_get(14)?,
-        })
-    }
-}
-
-impl<'r> sqlx::FromRow<'r, PgRow> for AttachmentSummary {
-    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get(0)?,
-            task_id: row.try_get(1)?,
-            original_name: row.try_get(2)?,
-            content_type: known_text(row, 3, &FileKind::CONTENT_TYPES)?,
-            size: row.try_get(4)?,
-            original_size: row.try_get(5)?,
-            width: row.try_get(6)?,
-            height: row.try_get(7)?,
-            created_at: row.try_get(8)?,
-        })
-    }
-}
-
-impl<'r> sqlx::FromRow<'r, PgRow> for ReminderSummary {
-    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get(0)?,
-            task_id: row.try_get(1)?,
-            kind: known_text(row, 2, &["manual", "review"])?,
-            channel: known_text(row, 3, &["email", "push", "both"])?,
-            scheduled_at: row.try_get(4)?,
-            message: row.try_get(5)?,
-            status: known_text(row, 6, &["pending", "completed", "skipped"])?,
-        })
-    }
 }
 
 /// The user's time zone, UTC if the stored name is unknown.
@@ -163,30 +103,32 @@ pub async fn create(
         .title
         .ok_or_else(|| AppError::validation("title", "Give the task a title"))?;
     let status = changes.status.unwrap_or(Status::Todo);
-    let task = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO tasks (user_id, title, description, link, category, priority, status, due_at,
+    let task = sqlx::query_as!(
+        Task,
+        r#"INSERT INTO tasks (user_id, title, description, link, category, priority, status, due_at,
                             spaced_revision, desired_retention, know_by, completed_at,
                             created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         RETURNING {COLUMNS}"
-    )))
-    .bind(user_id)
-    .bind(title)
-    .bind(changes.description.unwrap_or_default())
-    .bind(changes.link.unwrap_or_default())
-    .bind(
+         RETURNING id, user_id, title, description, link, category,
+                   priority AS "priority: Priority", status AS "status: Status", due_at,
+                   spaced_revision, desired_retention, know_by, completed_at, created_at,
+                   updated_at"#,
+        user_id,
+        title,
+        changes.description.unwrap_or_default(),
+        changes.link.unwrap_or_default(),
         changes
             .category
             .unwrap_or_else(|| types::DEFAULT_CATEGORY.into()),
+        changes.priority.unwrap_or(Priority::Medium) as Priority,
+        status as Status,
+        changes.due_at.flatten(),
+        changes.spaced_revision.unwrap_or(false),
+        changes.desired_retention.unwrap_or(0.9),
+        changes.know_by.flatten(),
+        (status == Status::Completed).then_some(now),
+        now,
     )
-    .bind(changes.priority.unwrap_or(Priority::Medium).rank())
-    .bind(status.as_str())
-    .bind(changes.due_at.flatten())
-    .bind(changes.spaced_revision.unwrap_or(false))
-    .bind(changes.desired_retention.unwrap_or(0.9))
-    .bind(changes.know_by.flatten())
-    .bind((status == Status::Completed).then_some(now))
-    .bind(now)
     .fetch_one(pool)
     .await?;
     Ok(task)
@@ -194,11 +136,16 @@ pub async fn create(
 
 /// One of the user's tasks, or 404.
 pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid, id: Uuid) -> AppResult<Task> {
-    sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2"
-    )))
-    .bind(id)
-    .bind(user_id)
+    sqlx::query_as!(
+        Task,
+        r#"SELECT id, user_id, title, description, link, category,
+                  priority AS "priority: Priority", status AS "status: Status", due_at,
+                  spaced_revision, desired_retention, know_by, completed_at, created_at,
+                  updated_at
+             FROM tasks WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id,
+    )
     .fetch_optional(db)
     .await?
     .ok_or(AppError::NotFound)
@@ -222,11 +169,16 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> AppResult<Task> {
     let mut tx = pool.begin().await?;
-    let current = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"
-    )))
-    .bind(id)
-    .bind(user_id)
+    let current = sqlx::query_as!(
+        Task,
+        r#"SELECT id, user_id, title, description, link, category,
+                  priority AS "priority: Priority", status AS "status: Status", due_at,
+                  spaced_revision, desired_retention, know_by, completed_at, created_at,
+                  updated_at
+             FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
+        id,
+        user_id,
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
@@ -237,31 +189,33 @@ pub async fn update(
         (_, Status::Completed) => Some(now),
         _ => None,
     };
-    let task = sqlx::query_as::<_, Task>(sqlx::AssertSqlSafe(format!(
-        "UPDATE tasks SET title = $3, description = $4, link = $5, category = $6, priority = $7,
+    let task = sqlx::query_as!(
+        Task,
+        r#"UPDATE tasks SET title = $3, description = $4, link = $5, category = $6, priority = $7,
                 status = $8, due_at = $9, spaced_revision = $10, desired_retention = $11,
                 know_by = $12, completed_at = $13, updated_at = $14
           WHERE id = $1 AND user_id = $2
-         RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(user_id)
-    .bind(changes.title.unwrap_or(current.title))
-    .bind(changes.description.unwrap_or(current.description))
-    .bind(changes.link.unwrap_or(current.link))
-    .bind(changes.category.unwrap_or(current.category))
-    .bind(changes.priority.map_or(current.priority, Priority::rank))
-    .bind(status.as_str())
-    .bind(changes.due_at.unwrap_or(current.due_at))
-    .bind(changes.spaced_revision.unwrap_or(current.spaced_revision))
-    .bind(
+         RETURNING id, user_id, title, description, link, category,
+                   priority AS "priority: Priority", status AS "status: Status", due_at,
+                   spaced_revision, desired_retention, know_by, completed_at, created_at,
+                   updated_at"#,
+        id,
+        user_id,
+        changes.title.unwrap_or(current.title),
+        changes.description.unwrap_or(current.description),
+        changes.link.unwrap_or(current.link),
+        changes.category.unwrap_or(current.category),
+        changes.priority.unwrap_or(current.priority) as Priority,
+        status as Status,
+        changes.due_at.unwrap_or(current.due_at),
+        changes.spaced_revision.unwrap_or(current.spaced_revision),
         changes
             .desired_retention
             .unwrap_or(current.desired_retention),
+        changes.know_by.unwrap_or(current.know_by),
+        completed_at,
+        now,
     )
-    .bind(changes.know_by.unwrap_or(current.know_by))
-    .bind(completed_at)
-    .bind(now)
     .fetch_one(&mut *tx)
     .await?;
     if was != Status::Completed && status == Status::Completed {
@@ -327,19 +281,21 @@ pub async fn delete(state: &crate::Services, user_id: Uuid, id: Uuid) -> AppResu
 /// Deletes a task and its rows; returns the storage keys of its files.
 async fn delete_rows(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
     let mut tx = pool.begin().await?;
-    let keys = sqlx::query_scalar::<_, String>(
+    let keys = sqlx::query_scalar!(
         "SELECT storage_key FROM attachments WHERE task_id = $1 AND user_id = $2",
+        id,
+        user_id,
     )
-    .bind(id)
-    .bind(user_id)
     .fetch_all(&mut *tx)
     .await?;
-    let deleted = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let deleted = sqlx::query!(
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if deleted == 0 {
         return Err(AppError::NotFound);
     }
@@ -372,14 +328,6 @@ impl Sort {
             Self::DueDate => "dueDate",
             Self::Newest => "-createdAt",
             Self::Priority => "priority",
-        }
-    }
-
-    fn order_by(self) -> &'static str {
-        match self {
-            Self::DueDate => "due_at ASC NULLS LAST, created_at DESC, id",
-            Self::Newest => "created_at DESC, id",
-            Self::Priority => "priority DESC, due_at ASC NULLS LAST, created_at DESC, id",
         }
     }
 }
@@ -461,6 +409,75 @@ fn like_pattern(q: &str) -> String {
     out
 }
 
+/// A task of a list page and the size of the whole list.
+struct ListRow {
+    id: Uuid,
+    user_id: Uuid,
+    title: String,
+    description: String,
+    link: String,
+    category: String,
+    priority: Priority,
+    status: Status,
+    due_at: Option<DateTime<Utc>>,
+    spaced_revision: bool,
+    desired_retention: f64,
+    know_by: Option<NaiveDate>,
+    completed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    total: i64,
+}
+
+impl ListRow {
+    fn into_task(self) -> Task {
+        Task {
+            id: self.id,
+            user_id: self.user_id,
+            title: self.title,
+            description: self.description,
+            link: self.link,
+            category: self.category,
+            priority: self.priority,
+            status: self.status,
+            due_at: self.due_at,
+            spaced_revision: self.spaced_revision,
+            desired_retention: self.desired_retention,
+            know_by: self.know_by,
+            completed_at: self.completed_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The list statement, ordered by `$order` (a string literal): the filters are bound
+/// parameters, so each of the three orders is one fixed statement, checked at compile time,
+/// and each keeps the plan its order always had (an index scan in that order where one fits).
+/// Sorting by a `CASE` on a bound parameter instead would make one statement whose order no
+/// index can give.
+macro_rules! list_statement {
+    ($order:literal, $($arg:expr),+ $(,)?) => {
+        sqlx::query_as!(
+            ListRow,
+            r#"SELECT id, user_id, title, description, link, category,
+                      priority AS "priority: Priority", status AS "status: Status", due_at,
+                      spaced_revision, desired_retention, know_by, completed_at, created_at,
+                      updated_at, count(*) OVER () AS "total!"
+                 FROM tasks
+                WHERE user_id = $1
+                  AND ($2::text IS NULL OR (title || ' ' || description) ILIKE $2)
+                  AND ($3::text IS NULL OR category = $3)
+                  AND ($4::smallint IS NULL OR priority = $4)
+                  AND ($5::text IS NULL OR status = $5)
+                  AND ($6::timestamptz IS NULL OR due_at >= $6)
+                  AND ($7::timestamptz IS NULL OR (due_at < $7 AND ($8 OR status <> 'completed')))
+                ORDER BY "# + $order + r#"
+                LIMIT $9 OFFSET $10"#,
+            $($arg),+
+        )
+    };
+}
 /// The user's tasks with their attachments and reminders: three statements whatever the
 /// number of tasks (the list, then the attachments and the reminders of all of them at once).
 pub async fn list(
@@ -499,40 +516,71 @@ pub async fn list_on(
     let limit = query.limit.map(|l| l.clamp(1, MAX_PAGE_SIZE));
     let page = query.page.unwrap_or(1).max(1);
     let offset = limit.map_or(0, |l| (page - 1).saturating_mul(l));
-    let rows = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS}, count(*) OVER () AS total
-           FROM tasks
-          WHERE user_id = $1
-            AND ($2::text IS NULL OR (title || ' ' || description) ILIKE $2)
-            AND ($3::text IS NULL OR category = $3)
-            AND ($4::smallint IS NULL OR priority = $4)
-            AND ($5::text IS NULL OR status = $5)
-            AND ($6::timestamptz IS NULL OR due_at >= $6)
-            AND ($7::timestamptz IS NULL OR (due_at < $7 AND ($8 OR status <> 'completed')))
-          ORDER BY {}
-          LIMIT $9 OFFSET $10",
-        query.sort.order_by()
-    )))
-    .bind(user_id)
-    .bind(search)
-    .bind(query.category.as_deref().filter(|c| !c.is_empty()))
-    .bind(query.priority.map(Priority::rank))
-    .bind(query.status.map(Status::as_str))
-    .bind(due_from)
-    .bind(due_to)
+    let search = search.as_deref();
+    let category = query.category.as_deref().filter(|c| !c.is_empty());
     // Overdue means not done yet; "today" and "this week" list done ones too.
-    .bind(query.due != Some(Due::Overdue))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&mut *conn)
-    .await?;
+    let with_done = query.due != Some(Due::Overdue);
+    // One fixed statement per order (see `list_statement!`).
+    let rows = match query.sort {
+        Sort::DueDate => {
+            list_statement!(
+                "due_at ASC NULLS LAST, created_at DESC, id",
+                user_id,
+                search,
+                category,
+                query.priority as Option<Priority>,
+                query.status as Option<Status>,
+                due_from,
+                due_to,
+                with_done,
+                limit,
+                offset
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Sort::Newest => {
+            list_statement!(
+                "created_at DESC, id",
+                user_id,
+                search,
+                category,
+                query.priority as Option<Priority>,
+                query.status as Option<Status>,
+                due_from,
+                due_to,
+                with_done,
+                limit,
+                offset
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Sort::Priority => {
+            list_statement!(
+                "priority DESC, due_at ASC NULLS LAST, created_at DESC, id",
+                user_id,
+                search,
+                category,
+                query.priority as Option<Priority>,
+                query.status as Option<Status>,
+                due_from,
+                due_to,
+                with_done,
+                limit,
+                offset
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
     let total = match rows.first() {
         Some(row) => row.total,
         // Past the last page the window is empty: count separately only then.
         None if page > 1 => count(&mut *conn, user_id).await?,
         None => 0,
     };
-    let tasks = rows.into_iter().map(|r| r.task).collect();
+    let tasks = rows.into_iter().map(ListRow::into_task).collect();
     Ok(TaskList {
         tasks: with_relations(conn, user_id, tasks).await?,
         total,
@@ -543,27 +591,12 @@ pub async fn list_on(
 
 /// How many tasks the user has.
 pub async fn count<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> AppResult<i64> {
-    Ok(
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tasks WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(db)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM tasks WHERE user_id = $1"#,
+        user_id
     )
-}
-
-/// A task of a list page and the size of the whole list (`COLUMNS`, then the count).
-struct TaskRow {
-    task: Task,
-    total: i64,
-}
-
-impl<'r> sqlx::FromRow<'r, PgRow> for TaskRow {
-    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            task: Task::from_row(row)?,
-            total: row.try_get(15)?,
-        })
-    }
+    .fetch_one(db)
+    .await?)
 }
 
 /// Attaches attachments and reminders to tasks with one statement each.
@@ -581,24 +614,28 @@ async fn with_relations(
         return Ok(vec![]);
     }
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
-    let attachments = sqlx::query_as::<_, AttachmentSummary>(sqlx::AssertSqlSafe(format!(
-        "SELECT {ATTACHMENT_COLUMNS}
+    let attachments = sqlx::query_as!(
+        AttachmentSummary,
+        "SELECT id, task_id, original_name, content_type, size, original_size, width, height,
+                created_at
            FROM attachments
           WHERE user_id = $1 AND task_id IN (SELECT unnest($2::uuid[]))
-          ORDER BY created_at, id"
-    )))
-    .bind(user_id)
-    .bind(&ids)
+          ORDER BY created_at, id",
+        user_id,
+        &ids,
+    )
     .fetch_all(&mut *conn)
     .await?;
-    let reminders = sqlx::query_as::<_, ReminderSummary>(sqlx::AssertSqlSafe(format!(
-        "SELECT {REMINDER_COLUMNS}
-           FROM reminders
-          WHERE user_id = $1 AND task_id IN (SELECT unnest($2::uuid[]))
-          ORDER BY scheduled_at, id"
-    )))
-    .bind(user_id)
-    .bind(&ids)
+    let reminders = sqlx::query_as!(
+        ReminderSummary,
+        r#"SELECT id, task_id, kind AS "kind: ReminderKind", channel AS "channel: ReminderChannel",
+                  scheduled_at, message, status AS "status: ReminderStatus"
+             FROM reminders
+            WHERE user_id = $1 AND task_id IN (SELECT unnest($2::uuid[]))
+            ORDER BY scheduled_at, id"#,
+        user_id,
+        &ids,
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut by_task: HashMap<Uuid, (Vec<AttachmentSummary>, Vec<ReminderSummary>)> =
@@ -624,11 +661,11 @@ async fn with_relations(
 
 /// The user's categories, most used first, then the suggestions they do not use yet.
 pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> {
-    let mut used = sqlx::query_scalar::<_, String>(
+    let mut used = sqlx::query_scalar!(
         "SELECT category FROM tasks WHERE user_id = $1
           GROUP BY category ORDER BY count(*) DESC, category LIMIT 50",
+        user_id
     )
-    .bind(user_id)
     .fetch_all(pool)
     .await?;
     for s in types::SUGGESTED_CATEGORIES {

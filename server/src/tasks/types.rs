@@ -15,7 +15,10 @@ pub const DEFAULT_CATEGORY: &str = "Personal";
 /// Offered in the category field, beside the user's own.
 pub const SUGGESTED_CATEGORIES: [&str; 3] = ["Study", "Work", "Personal"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Stored as its rank in `tasks.priority` (SMALLINT, 1 to 3), so it sorts by importance; a
+/// stored rank outside the list is an error when read, never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
+#[repr(i16)]
 pub enum Priority {
     Low = 1,
     Medium = 2,
@@ -41,14 +44,6 @@ impl Priority {
             .ok_or_else(|| "Choose a priority: low, medium or high".into())
     }
 
-    pub fn from_rank(rank: i16) -> Self {
-        match rank {
-            1 => Self::Low,
-            3 => Self::High,
-            _ => Self::Medium,
-        }
-    }
-
     pub fn rank(self) -> i16 {
         self as i16
     }
@@ -71,7 +66,10 @@ impl Priority {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored as its name in `tasks.status` (TEXT with a CHECK); an unknown stored value is an
+/// error when read, never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "kebab-case")]
 pub enum Status {
     Todo,
     InProgress,
@@ -105,6 +103,65 @@ impl Status {
             Self::Todo => "To do",
             Self::InProgress => "In progress",
             Self::Completed => "Completed",
+        }
+    }
+}
+
+/// Why a reminder exists (`reminders.kind`, TEXT with a CHECK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ReminderKind {
+    Manual,
+    Review,
+}
+
+impl ReminderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Review => "review",
+        }
+    }
+}
+
+/// How a reminder reaches the user (`reminders.channel`, TEXT with a CHECK; the API calls it
+/// `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ReminderChannel {
+    Email,
+    Push,
+    Both,
+}
+
+impl ReminderChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Push => "push",
+            Self::Both => "both",
+        }
+    }
+}
+
+/// Where a reminder stands (`reminders.status`, TEXT with a CHECK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ReminderStatus {
+    Pending,
+    Completed,
+    Skipped,
+}
+
+impl ReminderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+            Self::Skipped => "skipped",
         }
     }
 }

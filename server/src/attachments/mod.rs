@@ -22,6 +22,7 @@ use crate::{
 pub mod api;
 pub mod image;
 pub mod kind;
+mod of_tasks;
 pub mod service;
 
 /// Where the bytes live: shared object storage (`crate::storage`).
@@ -29,6 +30,7 @@ pub use crate::storage;
 
 pub use self::image::{bench_optimize, optimize, ImageError, OptimizedImage};
 pub use kind::{detect, FileKind, KindError};
+pub use of_tasks::{keys_of_task, keys_of_user, of_tasks, remove_files, AttachmentSummary};
 pub use storage::{Storage, StorageConfig, StorageKey};
 
 /// At most this many files in one upload request.

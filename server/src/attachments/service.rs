@@ -116,7 +116,7 @@ pub async fn upload(
             clean_name(&big.file_name)
         )));
     }
-    crate::tasks::get(&state.pool, user_id, task_id).await?;
+    task_is_users(&state.pool, user_id, task_id).await?;
     let quota = state.config.storage_quota_bytes;
     let incoming: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
     let used = used_bytes(&state.pool, user_id).await? as u64;
@@ -161,6 +161,24 @@ pub async fn upload(
             remove_objects(state, stored.iter().map(|(k, _)| k.clone())).await;
             Err(e)
         }
+    }
+}
+
+/// Whether `task_id` is one of the user's tasks (404 otherwise), asked before any file is
+/// looked at. The row an attachment hangs on is the one thing of the tasks table this feature
+/// reads (its foreign key's parent; `record` asks again as it inserts).
+async fn task_is_users(pool: &PgPool, user_id: Uuid, task_id: Uuid) -> AppResult<()> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2) AS "found!""#,
+        task_id,
+        user_id,
+    )
+    .fetch_one(pool)
+    .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(crate::AppError::NotFound)
     }
 }
 
@@ -267,7 +285,7 @@ async fn record(
     Ok(rows)
 }
 
-async fn remove_objects(state: &Services, keys: impl Iterator<Item = StorageKey>) {
+pub(super) async fn remove_objects(state: &Services, keys: impl Iterator<Item = StorageKey>) {
     for key in keys {
         if let Err(e) = state.storage.delete(&key).await {
             tracing::warn!(error = %e, "could not remove a stored object; the sweep will");

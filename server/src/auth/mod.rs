@@ -699,19 +699,14 @@ pub async fn delete_account(
     // Rows the user owns go with it (ON DELETE CASCADE); files are removed by their features.
     // Jobs live in the queue's own tables: the user's queued and finished ones go explicitly.
     let mut tx = state.pool.begin().await?;
-    let files = sqlx::query_scalar!(
-        "SELECT storage_key FROM attachments WHERE user_id = $1",
-        user.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let files = crate::attachments::keys_of_user(&mut tx, user.id).await?;
     emails::delete_user_jobs(&mut tx, user.id, &user.email).await?;
     sqlx::query!("DELETE FROM users WHERE id = $1", user.id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     // The rows are gone; the files follow (the orphan sweep removes any that fail here).
-    crate::tasks::remove_files(state, files).await;
+    crate::attachments::remove_files(state, files).await;
     tracing::info!(user_id = %user.id, "account deleted");
     session::sign_out(session).await
 }

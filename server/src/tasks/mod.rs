@@ -17,7 +17,9 @@ pub use types::{
     Priority, ReminderChannel, ReminderKind, ReminderStatus, Status, TaskChanges, TaskInput,
 };
 
+pub use crate::attachments::AttachmentSummary;
 use crate::{
+    attachments,
     error::{AppError, AppResult},
     notifications::{self, Kind},
 };
@@ -53,19 +55,6 @@ impl Task {
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.status() != Status::Completed && self.due_at.is_some_and(|d| d < now)
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AttachmentSummary {
-    pub id: Uuid,
-    pub task_id: Uuid,
-    pub original_name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub original_size: i64,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -274,20 +263,14 @@ pub fn parse_status(raw: &str) -> AppResult<Status> {
 /// catches any file left behind).
 pub async fn delete(state: &crate::Services, user_id: Uuid, id: Uuid) -> AppResult<()> {
     let keys = delete_rows(&state.pool, user_id, id).await?;
-    remove_files(state, keys).await;
+    attachments::remove_files(state, keys).await;
     Ok(())
 }
 
 /// Deletes a task and its rows; returns the storage keys of its files.
 async fn delete_rows(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
     let mut tx = pool.begin().await?;
-    let keys = sqlx::query_scalar!(
-        "SELECT storage_key FROM attachments WHERE task_id = $1 AND user_id = $2",
-        id,
-        user_id,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let keys = attachments::keys_of_task(&mut tx, user_id, id).await?;
     let deleted = sqlx::query!(
         "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
         id,
@@ -614,18 +597,7 @@ async fn with_relations(
         return Ok(vec![]);
     }
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
-    let attachments = sqlx::query_as!(
-        AttachmentSummary,
-        "SELECT id, task_id, original_name, content_type, size, original_size, width, height,
-                created_at
-           FROM attachments
-          WHERE user_id = $1 AND task_id IN (SELECT unnest($2::uuid[]))
-          ORDER BY created_at, id",
-        user_id,
-        &ids,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let attachments = attachments::of_tasks(&mut *conn, user_id, &ids).await?;
     let reminders = sqlx::query_as!(
         ReminderSummary,
         r#"SELECT id, task_id, kind AS "kind: ReminderKind", channel AS "channel: ReminderChannel",
@@ -674,19 +646,6 @@ pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> 
         }
     }
     Ok(used)
-}
-
-/// Removes a deleted task's files from storage. The rows are already gone, so a failure here
-/// only leaves an orphan, which the periodic sweep removes.
-pub async fn remove_files(state: &crate::Services, keys: Vec<String>) {
-    for key in keys
-        .iter()
-        .filter_map(|k| crate::attachments::StorageKey::parse(k))
-    {
-        if let Err(e) = state.storage.delete(&key).await {
-            tracing::warn!(error = %e, "could not delete a stored file; the sweep will retry");
-        }
-    }
 }
 
 #[cfg(test)]

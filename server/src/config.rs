@@ -127,13 +127,14 @@ pub enum LogFormat {
 #[derive(clap::Parser)]
 #[command(name = "spacedly")]
 struct Vars {
-    #[arg(long, env = "APP_ENV", default_value = "development")]
+    #[arg(long, env = "APP_ENV", default_value = "development",
+          value_parser = parsed::<AppEnv>("APP_ENV"))]
     app_env: AppEnv,
     #[arg(long, env = "DATA_DIR", default_value = ".data")]
     data_dir: PathBuf,
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     host: String,
-    #[arg(long, env = "PORT", default_value = "3000", value_parser = number::<u16>("PORT"))]
+    #[arg(long, env = "PORT", default_value = "3000", value_parser = parsed::<u16>("PORT"))]
     port: u16,
     /// Default: `http://HOST:PORT`.
     #[arg(long, env = "PUBLIC_URL")]
@@ -141,7 +142,7 @@ struct Vars {
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value = "20",
-          value_parser = number::<u32>("DATABASE_MAX_CONNECTIONS"))]
+          value_parser = parsed::<u32>("DATABASE_MAX_CONNECTIONS"))]
     database_max_connections: u32,
     /// Default: generated into `DATA_DIR/dev-secret`, outside production.
     #[arg(long, env = "SECRET_KEY")]
@@ -167,13 +168,13 @@ struct Vars {
     #[arg(long, env = "METRICS_TOKEN")]
     metrics_token: Option<String>,
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value = "30",
-          value_parser = number::<u64>("REQUEST_TIMEOUT_SECS"))]
+          value_parser = parsed::<u64>("REQUEST_TIMEOUT_SECS"))]
     request_timeout_secs: u64,
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value = "50",
-          value_parser = number::<u64>("RATE_LIMIT_PER_SECOND"))]
+          value_parser = parsed::<u64>("RATE_LIMIT_PER_SECOND"))]
     rate_limit_per_second: u64,
     #[arg(long, env = "RATE_LIMIT_BURST", default_value = "200",
-          value_parser = number::<u32>("RATE_LIMIT_BURST"))]
+          value_parser = parsed::<u32>("RATE_LIMIT_BURST"))]
     rate_limit_burst: u32,
     #[arg(long, env = "RUN_WORKERS", default_value = "true", action = ArgAction::Set,
           value_parser = flag("RUN_WORKERS"))]
@@ -260,7 +261,7 @@ impl Vars {
 }
 
 /// A parser for any `FromStr` value, naming the variable in its error.
-fn number<T>(name: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+fn parsed<T>(name: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
 where
     T: FromStr,
     T::Err: std::fmt::Display,
@@ -817,7 +818,7 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (
                 &[("APP_ENV", " Staging ")],
-                r#"APP_ENV must be development, test or production (got "staging")"#,
+                r#"APP_ENV="Staging" is not valid: APP_ENV must be development, test or production (got "staging")"#,
             ),
             (
                 &[("PORT", "http")],
@@ -938,10 +939,15 @@ mod tests {
                 r#"RUN_WORKERS="2" must be true or false"#,
             ),
         ];
-        for (vars, message) in cases {
-            let err = production(vars).expect_err(message);
-            assert_eq!(format!("{err:#}"), *message, "{vars:?}");
-        }
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter_map(|(vars, message)| match production(vars) {
+                Err(err) if format!("{err:#}") == *message => None,
+                Err(err) => Some(format!("{vars:?}: {err:#}")),
+                Ok(_) => Some(format!("{vars:?}: accepted")),
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]

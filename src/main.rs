@@ -25,6 +25,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    // The commands that use the database, which is migrated first.
+    #[command(flatten)]
+    Database(DatabaseCommand),
+    // Timings for `make bench`, which need no database.
+    #[command(flatten)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum DatabaseCommand {
     /// Serve the web app and the API (and run the job workers unless RUN_WORKERS=false). Default.
     Serve,
     /// Run the job workers only.
@@ -37,6 +47,10 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
     /// Time password hashing as sign-in does it (for `make bench`).
     #[command(hide = true)]
     BenchArgon2 {
@@ -55,14 +69,19 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::BenchArgon2 { iterations }) = cli.command {
-        return bench_argon2(iterations).await;
-    }
-    if let Some(Command::BenchImages { path, iterations }) = &cli.command {
-        let (median_ms, bytes) = spacedly_server::attachments::bench_optimize(path, *iterations)?;
-        println!("median_ms={median_ms:.1} bytes={bytes}");
-        return Ok(());
-    }
+    let command = match cli.command {
+        None => DatabaseCommand::Serve,
+        Some(Command::Database(command)) => command,
+        Some(Command::Bench(BenchCommand::BenchArgon2 { iterations })) => {
+            return bench_argon2(iterations).await;
+        }
+        Some(Command::Bench(BenchCommand::BenchImages { path, iterations })) => {
+            let (median_ms, bytes) =
+                spacedly_server::attachments::bench_optimize(&path, iterations)?;
+            println!("median_ms={median_ms:.1} bytes={bytes}");
+            return Ok(());
+        }
+    };
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
 
@@ -70,19 +89,17 @@ async fn main() -> anyhow::Result<()> {
     db::migrate(&pool).await?;
     let state = AppState::new(pool, config)?;
 
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Migrate => {
+    match command {
+        DatabaseCommand::Migrate => {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Serve => serve(state).await,
-        Command::Worker => {
+        DatabaseCommand::Serve => serve(state).await,
+        DatabaseCommand::Worker => {
             let shutdown = shutdown_token();
             workers::run(state.services, shutdown).await
         }
-        Command::BenchArgon2 { .. } => unreachable!("handled before connecting"),
-        Command::BenchImages { .. } => unreachable!("handled before connecting"),
-        Command::SendTestEmail { to } => {
+        DatabaseCommand::SendTestEmail { to } => {
             let email = state.mailer.render(
                 "test",
                 &to,
@@ -240,4 +257,30 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     state.pool.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_sub_commands_keep_their_names_and_arguments() {
+        Cli::command().debug_assert();
+        let valid: [&[&str]; 7] = [
+            &["spacedly"],
+            &["spacedly", "serve"],
+            &["spacedly", "worker"],
+            &["spacedly", "migrate"],
+            &["spacedly", "send-test-email", "--to", "ada@example.com"],
+            &["spacedly", "bench-argon2", "--iterations", "3"],
+            &["spacedly", "bench-images", "photo.jpg", "2"],
+        ];
+        for args in valid {
+            assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["spacedly", "send-test-email"]).is_err());
+        assert!(Cli::try_parse_from(["spacedly", "database"]).is_err());
+    }
 }

@@ -13,6 +13,7 @@ pub mod page;
 pub mod pages;
 pub mod tasks;
 pub mod theme;
+#[cfg(feature = "ssr")]
 pub mod timezones;
 
 use leptos::prelude::*;

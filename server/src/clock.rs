@@ -53,6 +53,10 @@ impl Clock {
     }
 
     /// Moves a manual clock to `at` (every clone sees it). Panics on the system clock.
+    #[allow(
+        clippy::expect_used,
+        reason = "tests only (feature test-clock): setting the system clock is a test's mistake"
+    )]
     pub fn set(&self, at: DateTime<Utc>) {
         let manual = self
             .manual

@@ -3,10 +3,21 @@
 //! Every variable is listed in `.env.example` and the README. Development fills in what it can
 //! (a generated secret kept under `.data/`, the dev mailbox); production refuses to start
 //! without real values, because a weak secret or a mailbox nobody reads is a silent failure.
+//!
+//! [`Vars`] declares each variable for clap: its name, default and parser (whose error is the
+//! message start-up prints). [`Config::from_lookup`] then applies the rules that involve several
+//! of them (production's demands, the Google pair, the storage backend).
 
-use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+    time::Duration,
+};
 
 use anyhow::{bail, Context};
+use clap::{builder::Resettable, ArgAction, CommandFactory, FromArgMatches};
+use ipnet::IpNet;
 use rand::RngCore;
 use secrecy::{SecretBox, SecretString};
 
@@ -57,7 +68,7 @@ pub struct Config {
     /// Other origins allowed to call the API from a browser (CORS + origin check).
     pub allowed_origins: Vec<String>,
     /// Addresses of our reverse proxies (CIDR ranges): X-Forwarded-For is believed only from them.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
     /// Development on a non-loopback address was asked for explicitly (ALLOW_DEV_ON_NETWORK).
     pub allow_dev_on_network: bool,
     /// Bearer token for GET /metrics; without it the endpoint is not served.
@@ -111,6 +122,205 @@ pub enum LogFormat {
     Json,
 }
 
+/// The variables, as clap reads them (see [`Vars::read`]). Defaults that depend on other
+/// variables are `None` here and filled in by [`Config::from_lookup`].
+#[derive(clap::Parser)]
+#[command(name = "spacedly")]
+struct Vars {
+    #[arg(long, env = "APP_ENV", default_value = "development",
+          value_parser = parsed::<AppEnv>("APP_ENV"))]
+    app_env: AppEnv,
+    #[arg(long, env = "DATA_DIR", default_value = ".data")]
+    data_dir: PathBuf,
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, env = "PORT", default_value = "3000", value_parser = parsed::<u16>("PORT"))]
+    port: u16,
+    /// Default: `http://HOST:PORT`.
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value = "20",
+          value_parser = parsed::<u32>("DATABASE_MAX_CONNECTIONS"))]
+    database_max_connections: u32,
+    /// Default: generated into `DATA_DIR/dev-secret`, outside production.
+    #[arg(long, env = "SECRET_KEY")]
+    secret_key: Option<String>,
+    #[arg(long, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Spacedly <no-reply@spacedly.local>"
+    )]
+    mail_from: String,
+    /// Default: true when PUBLIC_URL is https.
+    #[arg(long, env = "COOKIE_SECURE", value_parser = flag("COOKIE_SECURE"))]
+    cookie_secure: Option<bool>,
+    #[arg(long, env = "ALLOWED_ORIGINS", default_value = "")]
+    allowed_origins: String,
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    #[arg(long, env = "ALLOW_DEV_ON_NETWORK", default_value = "false", action = ArgAction::Set,
+          value_parser = flag("ALLOW_DEV_ON_NETWORK"))]
+    allow_dev_on_network: bool,
+    #[arg(long, env = "METRICS_TOKEN")]
+    metrics_token: Option<String>,
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value = "30",
+          value_parser = parsed::<u64>("REQUEST_TIMEOUT_SECS"))]
+    request_timeout_secs: u64,
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value = "50",
+          value_parser = parsed::<u64>("RATE_LIMIT_PER_SECOND"))]
+    rate_limit_per_second: u64,
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value = "200",
+          value_parser = parsed::<u32>("RATE_LIMIT_BURST"))]
+    rate_limit_burst: u32,
+    #[arg(long, env = "RUN_WORKERS", default_value = "true", action = ArgAction::Set,
+          value_parser = flag("RUN_WORKERS"))]
+    run_workers: bool,
+    /// Default: json in production, pretty otherwise.
+    #[arg(long, env = "LOG_FORMAT")]
+    log_format: Option<String>,
+    #[arg(long, env = "GOOGLE_CLIENT_ID")]
+    google_client_id: Option<String>,
+    #[arg(long, env = "GOOGLE_CLIENT_SECRET")]
+    google_client_secret: Option<String>,
+    #[arg(
+        long,
+        env = "OIDC_ISSUER",
+        default_value = "https://accounts.google.com"
+    )]
+    oidc_issuer: String,
+    #[arg(
+        long,
+        env = "OIDC_AUTH_URL",
+        default_value = "https://accounts.google.com/o/oauth2/v2/auth"
+    )]
+    oidc_auth_url: String,
+    #[arg(
+        long,
+        env = "OIDC_TOKEN_URL",
+        default_value = "https://oauth2.googleapis.com/token"
+    )]
+    oidc_token_url: String,
+    /// Default: `PUBLIC_URL/api/auth/google/callback`.
+    #[arg(long, env = "OIDC_REDIRECT_URL")]
+    oidc_redirect_url: Option<String>,
+    #[arg(long, env = "STORAGE_BACKEND", default_value = "local")]
+    storage_backend: String,
+    /// Default: `DATA_DIR/uploads`.
+    #[arg(long, env = "UPLOADS_DIR")]
+    uploads_dir: Option<PathBuf>,
+    #[arg(long, env = "S3_BUCKET")]
+    s3_bucket: Option<String>,
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    s3_region: String,
+    #[arg(long, env = "S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    #[arg(long, env = "S3_ACCESS_KEY_ID")]
+    s3_access_key_id: Option<String>,
+    #[arg(long, env = "S3_SECRET_ACCESS_KEY")]
+    s3_secret_access_key: Option<String>,
+    #[arg(long, env = "STORAGE_QUOTA_MB", default_value = "500",
+          value_parser = megabytes("STORAGE_QUOTA_MB"))]
+    storage_quota_bytes: u64,
+    #[arg(long, env = "UPLOAD_MEMORY_MB", default_value = "256",
+          value_parser = megabytes("UPLOAD_MEMORY_MB"))]
+    upload_memory_bytes: u64,
+}
+
+impl Vars {
+    /// Reads each variable through `lookup` (the environment, or a map in tests). A value is
+    /// trimmed and a blank one counts as unset, so `TRUSTED_PROXIES=` (as `.env.example` has
+    /// it) takes the default, where clap's own reading of the environment would hand "" to the
+    /// parser. So clap gets each value as a `--name=value` option, its `env` reading switched
+    /// off; it never sees the program's command line (the sub-commands, parsed in src/main.rs).
+    fn read(lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mut args = vec!["spacedly".to_owned()];
+        let command = Self::command().mut_args(|arg| {
+            let value = arg
+                .get_env()
+                .and_then(|name| lookup(name.to_str()?))
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty());
+            if let (Some(long), Some(value)) = (arg.get_long(), value) {
+                args.push(format!("--{long}={value}"));
+            }
+            arg.env(Resettable::Reset)
+        });
+        command
+            .try_get_matches_from(args)
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            // A parser's own message, not clap's "invalid value … for '--port <PORT>'".
+            .map_err(|e| match std::error::Error::source(&e) {
+                Some(cause) => anyhow::anyhow!("{cause}"),
+                None => anyhow::anyhow!("{}", e.render()),
+            })
+    }
+}
+
+/// A parser for any `FromStr` value, naming the variable in its error.
+fn parsed<T>(name: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    move |v| {
+        v.parse()
+            .map_err(|e| format!("{name}={v:?} is not valid: {e}"))
+    }
+}
+
+fn flag(name: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync {
+    move |v| match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        v => Err(format!("{name}={v:?} must be true or false")),
+    }
+}
+
+/// A positive whole number of megabytes, in bytes.
+fn megabytes(name: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync {
+    move |v| match v.parse::<u64>() {
+        Ok(mb) if mb > 0 => Ok(mb.saturating_mul(1024 * 1024)),
+        _ => Err(format!(
+            "{name} must be a positive whole number of megabytes"
+        )),
+    }
+}
+
+/// Proxies on this machine: what the old numeric TRUSTED_PROXIES form now means.
+pub const LOOPBACK_PROXIES: &str = "127.0.0.0/8,::1/128";
+
+/// Parses TRUSTED_PROXIES: comma- or space-separated addresses or CIDR ranges. An empty value
+/// or `0` trusts none. The old count form (`1`, `2`…) trusted whoever connected; it is read as
+/// "proxies on this machine" (loopback) so old settings stay safe, with a warning at start-up.
+pub fn parse_trusted_proxies(value: &str) -> anyhow::Result<Vec<IpNet>> {
+    let value = value.trim();
+    if value.is_empty() || value == "0" {
+        return Ok(vec![]);
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        eprintln!(
+            "warning: TRUSTED_PROXIES={value} (a count) is deprecated: it now trusts proxies on \
+             loopback only ({LOOPBACK_PROXIES}); list your proxies' addresses or CIDR ranges instead"
+        );
+        return parse_trusted_proxies(LOOPBACK_PROXIES);
+    }
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("TRUSTED_PROXIES: {item:?} is not an IP address or CIDR range")
+                })
+        })
+        .collect()
+}
+
 const PLACEHOLDER_SECRETS: &[&str] = &[
     "changeme",
     "change-me",
@@ -118,62 +328,6 @@ const PLACEHOLDER_SECRETS: &[&str] = &[
     "replace-me-with-64-random-characters",
     "development",
 ];
-
-/// A source of settings: the process environment, or a map in tests.
-struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
-
-impl Vars<'_> {
-    fn get(&self, name: &str) -> Option<String> {
-        (self.0)(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn parse<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        parse_value(name, self.get(name), default)
-    }
-
-    fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
-        parse_bool(name, self.get(name), default)
-    }
-
-    /// A positive whole number of megabytes, in bytes.
-    fn megabytes(&self, name: &str, default_mb: u64) -> anyhow::Result<u64> {
-        let mb = match self.get(name) {
-            None => default_mb,
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|mb| *mb > 0)
-                .with_context(|| format!("{name} must be a positive whole number of megabytes"))?,
-        };
-        Ok(mb.saturating_mul(1024 * 1024))
-    }
-}
-
-fn parse_value<T: FromStr>(name: &str, value: Option<String>, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match value {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
-    }
-}
-
-fn parse_bool(name: &str, value: Option<String>, default: bool) -> anyhow::Result<bool> {
-    match value.map(|v| v.to_ascii_lowercase()) {
-        None => Ok(default),
-        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
-        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-        Some(v) => bail!("{name}={v:?} must be true or false"),
-    }
-}
 
 /// A secret is weak when it is short, a known placeholder, or made of very few distinct bytes.
 pub fn secret_is_weak(secret: &str) -> bool {
@@ -207,37 +361,35 @@ impl Config {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let env = Vars(lookup);
-        let app_env: AppEnv = env.parse("APP_ENV", AppEnv::Development)?;
-        let production = app_env == AppEnv::Production;
-        let data_dir = PathBuf::from(env.get("DATA_DIR").unwrap_or_else(|| ".data".into()));
+        let vars = Vars::read(lookup)?;
+        let production = vars.app_env == AppEnv::Production;
+        let data_dir = vars.data_dir;
 
-        let host = env.get("HOST").unwrap_or_else(|| "127.0.0.1".into());
-        let port: u16 = env.parse("PORT", 3000)?;
+        let (host, port) = (vars.host, vars.port);
         let bind_addr: SocketAddr = format!("{host}:{port}")
             .parse()
             .or_else(|_| format!("[{host}]:{port}").parse())
             .with_context(|| format!("HOST={host:?} is not an IP address"))?;
 
-        let public_url = env
-            .get("PUBLIC_URL")
+        let public_url = vars
+            .public_url
             // SocketAddr writes IPv6 hosts in brackets, as a URL needs them.
             .unwrap_or_else(|| format!("http://{bind_addr}"));
         let public_url = url::Url::parse(&public_url)
             .with_context(|| format!("PUBLIC_URL={public_url:?} is not a URL"))?;
 
-        let database_url: SecretString = env
-            .get("DATABASE_URL")
+        let database_url: SecretString = vars
+            .database_url
             .context(
                 "DATABASE_URL is not set (`make run` starts a local PostgreSQL and sets it for you)",
             )?
             .into();
 
-        let dev_secret_file = env
-            .get("SECRET_KEY")
+        let dev_secret_file = vars
+            .secret_key
             .is_none()
             .then(|| data_dir.join("dev-secret"));
-        let secret_key = match env.get("SECRET_KEY") {
+        let secret_key = match vars.secret_key {
             Some(s) if production && secret_is_weak(&s) => bail!(
                 "SECRET_KEY is too weak for production: use at least 32 random characters \
                  (e.g. `openssl rand -hex 32`)"
@@ -249,27 +401,24 @@ impl Config {
         };
         let secret_key = SecretBox::from(secret_key.into_boxed_slice());
 
-        let smtp_url = env.get("SMTP_URL").map(SecretString::from);
+        let smtp_url = vars.smtp_url.map(SecretString::from);
         if production && smtp_url.is_none() {
             bail!("SMTP_URL must be set in production (the dev mailbox is for development only)");
         }
 
-        let cookie_secure = env.flag("COOKIE_SECURE", public_url.scheme() == "https")?;
+        let cookie_secure = vars.cookie_secure.unwrap_or(public_url.scheme() == "https");
         if production && (!cookie_secure || public_url.scheme() != "https") {
             bail!("production needs an https PUBLIC_URL and secure cookies (COOKIE_SECURE=true)");
         }
 
-        let allowed_origins = env
-            .get("ALLOWED_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let allowed_origins = vars
+            .allowed_origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
 
-        let log_format = match env.get("LOG_FORMAT").as_deref() {
+        let log_format = match vars.log_format.as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
             Some(other) => bail!("LOG_FORMAT must be json or pretty (got {other:?})"),
@@ -277,26 +426,19 @@ impl Config {
             None => LogFormat::Pretty,
         };
 
-        let google = match (env.get("GOOGLE_CLIENT_ID"), env.get("GOOGLE_CLIENT_SECRET")) {
+        let google = match (vars.google_client_id, vars.google_client_secret) {
             (Some(client_id), Some(client_secret)) => {
-                let token_url = env
-                    .get("OIDC_TOKEN_URL")
-                    .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into());
-                check_token_url(&token_url)?;
+                check_token_url(&vars.oidc_token_url)?;
                 let mut callback = public_url.clone();
                 callback.set_path("/api/auth/google/callback");
                 Some(OidcConfig {
                     client_id,
                     client_secret: client_secret.into(),
-                    issuer: env
-                        .get("OIDC_ISSUER")
-                        .unwrap_or_else(|| "https://accounts.google.com".into()),
-                    auth_url: env
-                        .get("OIDC_AUTH_URL")
-                        .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
-                    token_url,
-                    redirect_url: env
-                        .get("OIDC_REDIRECT_URL")
+                    issuer: vars.oidc_issuer,
+                    auth_url: vars.oidc_auth_url,
+                    token_url: vars.oidc_token_url,
+                    redirect_url: vars
+                        .oidc_redirect_url
                         .unwrap_or_else(|| callback.to_string()),
                 })
             }
@@ -304,42 +446,56 @@ impl Config {
             _ => bail!("set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither"),
         };
 
-        let storage = storage_config(&env, &data_dir)?;
-        let storage_quota_bytes = env.megabytes("STORAGE_QUOTA_MB", 500)?;
-        let upload_memory_bytes = env.megabytes("UPLOAD_MEMORY_MB", 256)?;
+        let storage = match vars.storage_backend.to_ascii_lowercase().as_str() {
+            "local" => StorageConfig::Local {
+                root: vars.uploads_dir.unwrap_or_else(|| data_dir.join("uploads")),
+            },
+            "s3" => {
+                let (access_key_id, secret_access_key) =
+                    (vars.s3_access_key_id, vars.s3_secret_access_key);
+                if access_key_id.is_some() != secret_access_key.is_some() {
+                    bail!("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
+                }
+                StorageConfig::S3(S3Config {
+                    bucket: vars
+                        .s3_bucket
+                        .context("S3_BUCKET must be set when STORAGE_BACKEND=s3")?,
+                    region: vars.s3_region,
+                    endpoint: vars.s3_endpoint,
+                    access_key_id,
+                    secret_access_key,
+                })
+            }
+            other => bail!("STORAGE_BACKEND must be local or s3 (got {other:?})"),
+        };
 
         Ok(Self {
             google,
             storage,
-            storage_quota_bytes,
-            upload_memory_bytes,
-            app_env,
+            storage_quota_bytes: vars.storage_quota_bytes,
+            upload_memory_bytes: vars.upload_memory_bytes,
+            app_env: vars.app_env,
             bind_addr,
             public_url,
             database_url,
-            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 20)?,
+            database_max_connections: vars.database_max_connections,
             secret_key,
             dev_secret_file,
             smtp_url,
-            mail_from: env
-                .get("MAIL_FROM")
-                .unwrap_or_else(|| "Spacedly <no-reply@spacedly.local>".into()),
+            mail_from: vars.mail_from,
             data_dir,
             cookie_secure,
             allowed_origins,
-            trusted_proxies: crate::http::client_ip::parse_trusted_proxies(
-                &env.get("TRUSTED_PROXIES").unwrap_or_default(),
-            )?,
-            allow_dev_on_network: env.flag("ALLOW_DEV_ON_NETWORK", false)?,
-            metrics_token: env.get("METRICS_TOKEN").map(SecretString::from),
-            request_timeout: Duration::from_secs(env.parse("REQUEST_TIMEOUT_SECS", 30)?),
-            global_rate_per_second: env.parse("RATE_LIMIT_PER_SECOND", 50)?,
-            global_rate_burst: env.parse("RATE_LIMIT_BURST", 200)?,
-            run_workers_in_serve: env.flag("RUN_WORKERS", true)?,
+            trusted_proxies: parse_trusted_proxies(&vars.trusted_proxies)?,
+            allow_dev_on_network: vars.allow_dev_on_network,
+            metrics_token: vars.metrics_token.map(SecretString::from),
+            request_timeout: Duration::from_secs(vars.request_timeout_secs),
+            global_rate_per_second: vars.rate_limit_per_second,
+            global_rate_burst: vars.rate_limit_burst,
+            run_workers_in_serve: vars.run_workers,
             log_format,
         })
     }
-
     pub fn is_development(&self) -> bool {
         self.app_env == AppEnv::Development
     }
@@ -382,10 +538,11 @@ impl Config {
     }
 
     /// A configuration for tests: no file, no environment, everything explicit.
+    #[allow(clippy::expect_used, reason = "tests only: a constant URL")]
     pub fn for_tests(database_url: &str, data_dir: PathBuf) -> Self {
         Self {
             app_env: AppEnv::Test,
-            bind_addr: "127.0.0.1:0".parse().expect("static address"),
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: url::Url::parse("http://127.0.0.1:3000").expect("static url"),
             database_url: database_url.into(),
             database_max_connections: 5,
@@ -415,41 +572,6 @@ impl Config {
             storage_quota_bytes: 500 * 1024 * 1024,
             upload_memory_bytes: 256 * 1024 * 1024,
         }
-    }
-}
-
-/// STORAGE_BACKEND=local (default; UPLOADS_DIR, default `<DATA_DIR>/uploads`) or s3 (S3_BUCKET
-/// required; S3_REGION, S3_ENDPOINT for S3-compatible services, S3_ACCESS_KEY_ID and
-/// S3_SECRET_ACCESS_KEY, or the standard AWS_* sources when both are unset).
-fn storage_config(env: &Vars, data_dir: &std::path::Path) -> anyhow::Result<StorageConfig> {
-    match env
-        .get("STORAGE_BACKEND")
-        .map(|v| v.to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("local") => Ok(StorageConfig::Local {
-            root: env
-                .get("UPLOADS_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("uploads")),
-        }),
-        Some("s3") => {
-            let access_key_id = env.get("S3_ACCESS_KEY_ID");
-            let secret_access_key = env.get("S3_SECRET_ACCESS_KEY");
-            if access_key_id.is_some() != secret_access_key.is_some() {
-                bail!("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
-            }
-            Ok(StorageConfig::S3(S3Config {
-                bucket: env
-                    .get("S3_BUCKET")
-                    .context("S3_BUCKET must be set when STORAGE_BACKEND=s3")?,
-                region: env.get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-                endpoint: env.get("S3_ENDPOINT"),
-                access_key_id,
-                secret_access_key,
-            }))
-        }
-        Some(other) => bail!("STORAGE_BACKEND must be local or s3 (got {other:?})"),
     }
 }
 
@@ -687,6 +809,232 @@ mod tests {
                 assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
             }
             other => panic!("expected s3, got {other:?}"),
+        }
+    }
+
+    /// What start-up prints for a bad setting, word for word (causes joined by ": ").
+    #[test]
+    fn bad_settings_are_refused_with_their_message() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("APP_ENV", " Staging ")],
+                r#"APP_ENV="Staging" is not valid: APP_ENV must be development, test or production (got "staging")"#,
+            ),
+            (
+                &[("PORT", "http")],
+                r#"PORT="http" is not valid: invalid digit found in string"#,
+            ),
+            (
+                &[("PORT", "70000")],
+                r#"PORT="70000" is not valid: number too large to fit in target type"#,
+            ),
+            (
+                &[("HOST", "localhost")],
+                r#"HOST="localhost" is not an IP address: invalid socket address syntax"#,
+            ),
+            (
+                &[("PUBLIC_URL", "spacedly.example")],
+                r#"PUBLIC_URL="spacedly.example" is not a URL: relative URL without a base"#,
+            ),
+            (
+                &[("DATABASE_URL", " ")],
+                "DATABASE_URL is not set (`make run` starts a local PostgreSQL and sets it for you)",
+            ),
+            (
+                &[("DATABASE_MAX_CONNECTIONS", "-1")],
+                r#"DATABASE_MAX_CONNECTIONS="-1" is not valid: invalid digit found in string"#,
+            ),
+            (
+                &[("SECRET_KEY", "changeme")],
+                "SECRET_KEY is too weak for production: use at least 32 random characters \
+                 (e.g. `openssl rand -hex 32`)",
+            ),
+            (&[("SECRET_KEY", "")], "SECRET_KEY must be set in production"),
+            (
+                &[("APP_ENV", "test"), ("SECRET_KEY", "short")],
+                "SECRET_KEY must be at least 32 characters",
+            ),
+            (
+                &[("SMTP_URL", "")],
+                "SMTP_URL must be set in production (the dev mailbox is for development only)",
+            ),
+            (
+                &[("COOKIE_SECURE", "Maybe")],
+                r#"COOKIE_SECURE="maybe" must be true or false"#,
+            ),
+            (
+                &[("COOKIE_SECURE", "off")],
+                "production needs an https PUBLIC_URL and secure cookies (COOKIE_SECURE=true)",
+            ),
+            (
+                &[("LOG_FORMAT", "xml")],
+                r#"LOG_FORMAT must be json or pretty (got "xml")"#,
+            ),
+            (
+                &[("GOOGLE_CLIENT_SECRET", "s")],
+                "set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither",
+            ),
+            (
+                &[
+                    ("GOOGLE_CLIENT_ID", "id"),
+                    ("GOOGLE_CLIENT_SECRET", "s"),
+                    ("OIDC_TOKEN_URL", "http://idp.example/token"),
+                ],
+                "OIDC_TOKEN_URL must use https (plain http is accepted for 127.0.0.1 only)",
+            ),
+            (
+                &[
+                    ("GOOGLE_CLIENT_ID", "id"),
+                    ("GOOGLE_CLIENT_SECRET", "s"),
+                    ("OIDC_TOKEN_URL", "token"),
+                ],
+                r#"OIDC_TOKEN_URL="token" is not a URL: relative URL without a base"#,
+            ),
+            (
+                &[("STORAGE_BACKEND", "FTP")],
+                r#"STORAGE_BACKEND must be local or s3 (got "ftp")"#,
+            ),
+            (
+                &[("STORAGE_BACKEND", "s3")],
+                "S3_BUCKET must be set when STORAGE_BACKEND=s3",
+            ),
+            (
+                &[
+                    ("STORAGE_BACKEND", "s3"),
+                    ("S3_BUCKET", "b"),
+                    ("S3_SECRET_ACCESS_KEY", "k"),
+                ],
+                "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither",
+            ),
+            (
+                &[("STORAGE_QUOTA_MB", "1.5")],
+                "STORAGE_QUOTA_MB must be a positive whole number of megabytes",
+            ),
+            (
+                &[("UPLOAD_MEMORY_MB", "0")],
+                "UPLOAD_MEMORY_MB must be a positive whole number of megabytes",
+            ),
+            (
+                &[("TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")],
+                r#"TRUSTED_PROXIES: "proxy.example" is not an IP address or CIDR range"#,
+            ),
+            (
+                &[("ALLOW_DEV_ON_NETWORK", "Sure")],
+                r#"ALLOW_DEV_ON_NETWORK="sure" must be true or false"#,
+            ),
+            (
+                &[("REQUEST_TIMEOUT_SECS", "30s")],
+                r#"REQUEST_TIMEOUT_SECS="30s" is not valid: invalid digit found in string"#,
+            ),
+            (
+                &[("RATE_LIMIT_PER_SECOND", "1e3")],
+                r#"RATE_LIMIT_PER_SECOND="1e3" is not valid: invalid digit found in string"#,
+            ),
+            (
+                &[("RATE_LIMIT_BURST", "5000000000")],
+                r#"RATE_LIMIT_BURST="5000000000" is not valid: number too large to fit in target type"#,
+            ),
+            (
+                &[("RUN_WORKERS", "2")],
+                r#"RUN_WORKERS="2" must be true or false"#,
+            ),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter_map(|(vars, message)| match production(vars) {
+                Err(err) if format!("{err:#}") == *message => None,
+                Err(err) => Some(format!("{vars:?}: {err:#}")),
+                Ok(_) => Some(format!("{vars:?}: accepted")),
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn blank_values_count_as_unset_and_values_are_trimmed() {
+        let config = production(&[
+            ("ALLOWED_ORIGINS", ""),
+            ("TRUSTED_PROXIES", "  "),
+            ("STORAGE_BACKEND", ""),
+            ("LOG_FORMAT", " "),
+            ("PORT", " 8080 "),
+            ("MAIL_FROM", "  Team <team@spacedly.example>  "),
+            ("METRICS_TOKEN", ""),
+        ])
+        .unwrap();
+        assert!(config.allowed_origins.is_empty());
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.bind_addr.port(), 8080);
+        assert_eq!(config.mail_from, "Team <team@spacedly.example>");
+        assert!(config.metrics_token.is_none());
+        assert_eq!(
+            config.storage,
+            StorageConfig::Local {
+                root: PathBuf::from(".data/uploads")
+            }
+        );
+    }
+
+    #[test]
+    fn unset_variables_take_the_documented_defaults() {
+        let config = development(&[]).unwrap();
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.bind_addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(config.database_max_connections, 20);
+        assert_eq!(config.mail_from, "Spacedly <no-reply@spacedly.local>");
+        assert!(!config.cookie_secure && !config.allow_dev_on_network);
+        assert!(config.run_workers_in_serve);
+        assert!(config.allowed_origins.is_empty() && config.trusted_proxies.is_empty());
+        assert!(config.metrics_token.is_none() && config.google.is_none());
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.global_rate_per_second, 50);
+        assert_eq!(config.global_rate_burst, 200);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(production(&[]).unwrap().data_dir, PathBuf::from(".data"));
+        let ipv6 = development(&[("HOST", "::1"), ("PORT", "8080")]).unwrap();
+        assert_eq!(ipv6.public_url.as_str(), "http://[::1]:8080/");
+
+        let google = production(&[("GOOGLE_CLIENT_ID", "id"), ("GOOGLE_CLIENT_SECRET", "s")])
+            .unwrap()
+            .google
+            .unwrap();
+        assert_eq!(
+            google.auth_url,
+            "https://accounts.google.com/o/oauth2/v2/auth"
+        );
+        assert_eq!(google.token_url, "https://oauth2.googleapis.com/token");
+
+        let s3 = production(&[("STORAGE_BACKEND", "s3"), ("S3_BUCKET", "b")]).unwrap();
+        assert_eq!(
+            s3.storage,
+            StorageConfig::S3(S3Config {
+                bucket: "b".into(),
+                region: "us-east-1".into(),
+                endpoint: None,
+                access_key_id: None,
+                secret_access_key: None,
+            })
+        );
+    }
+
+    #[test]
+    fn every_variable_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap();
+        let names: Vec<String> = Vars::command()
+            .get_arguments()
+            .filter_map(|arg| arg.get_env())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 35);
+        for name in names {
+            assert!(section.contains(&format!("`{name}`")), "{name}");
         }
     }
 

@@ -167,8 +167,19 @@ impl Validator {
 
     /// Fails with every field error; the message is the first of them.
     pub fn finish(self) -> Result<(), AppError> {
+        if self.fields.is_empty() {
+            return Ok(());
+        }
+        Err(self.into_error())
+    }
+
+    /// The error of a form found invalid: every field error, under the first message.
+    pub fn into_error(self) -> AppError {
         let first = self.fields.values().flatten().next().cloned();
-        self.finish_with(first.unwrap_or_else(|| "Check the highlighted fields".into()))
+        AppError::Validation {
+            message: first.unwrap_or_else(|| "Check the highlighted fields".into()),
+            fields: self.fields,
+        }
     }
 
     /// Fails with every field error under a message of the caller's.
@@ -179,6 +190,14 @@ impl Validator {
         Err(AppError::Validation {
             message: message.into(),
             fields: self.fields,
+        })
+    }
+
+    /// The value of a form's one field, or the error `check` and `finish` would give for it.
+    pub fn only<T>(field: &str, result: Result<T, String>) -> Result<T, AppError> {
+        result.map_err(|message| AppError::Validation {
+            message: message.clone(),
+            fields: FieldErrors::from([(field.to_string(), vec![message])]),
         })
     }
 }
@@ -240,5 +259,16 @@ mod tests {
             other => panic!("expected a validation error, got {other:?}"),
         }
         assert!(Validator::default().finish().is_ok());
+    }
+
+    #[test]
+    fn a_form_of_one_field_fails_as_the_validator_would() {
+        let mut v = Validator::default();
+        v.check::<()>("new_password", Err("Too short".into()));
+        let checked = v.finish().unwrap_err();
+        let only = Validator::only::<()>("new_password", Err("Too short".into())).unwrap_err();
+        assert_eq!(format!("{only:?}"), format!("{checked:?}"));
+        assert!(matches!(only, AppError::Validation { message, .. } if message == "Too short"));
+        assert_eq!(Validator::only("age", Ok::<_, String>(7)).unwrap(), 7);
     }
 }

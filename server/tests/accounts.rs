@@ -1,5 +1,7 @@
 //! Accounts through the JSON API, against a real database.
 
+#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
+
 mod common;
 
 use axum::http::StatusCode;

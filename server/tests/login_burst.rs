@@ -4,6 +4,8 @@
 //! In its own test binary: it reads the process-wide `password_verifications_total` counter,
 //! which no other test may move while it runs.
 
+#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
+
 mod common;
 
 use axum::{

@@ -4,6 +4,8 @@
 //! thread, and other tests' queries on other threads, registering the same tracing callsites at
 //! the same moment, could leave them switched off for it (the count read 0 once in a full run).
 
+#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
+
 mod common;
 
 use std::sync::{

@@ -2,6 +2,8 @@
 //! field, ownership (another user gets 404), the original web client's shapes, and the number
 //! of statements a list takes.
 
+#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
+
 mod common;
 
 use axum::http::StatusCode;

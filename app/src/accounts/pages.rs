@@ -245,9 +245,6 @@ fn SettingsForms(me: Me) -> impl IntoView {
     let profile = FormState::of(form::PROFILE);
     let two_factor = FormState::of(form::TWO_FACTOR);
     let password = FormState::of(form::PASSWORD);
-    let timezone = profile
-        .value("timezone")
-        .unwrap_or_else(|| me.timezone.clone());
     let digest_hour = profile
         .value("digest_hour")
         .unwrap_or_else(|| me.digest_hour.to_string());
@@ -257,13 +254,22 @@ fn SettingsForms(me: Me) -> impl IntoView {
             view! { <option value=h.to_string() selected=selected>{format!("{h:02}:00")}</option> }
         })
         .collect_view();
-    let zones = crate::timezones::NAMES
-        .iter()
-        .map(|z| {
-            let selected = *z == timezone;
-            view! { <option value=*z selected=selected>{*z}</option> }
-        })
-        .collect_view();
+    // The zone list comes from chrono-tz, which only the server build has; this page is
+    // rendered on the server only.
+    #[cfg(feature = "ssr")]
+    let zones = {
+        let timezone = profile
+            .value("timezone")
+            .unwrap_or_else(|| me.timezone.clone());
+        crate::timezones::names()
+            .map(|z| {
+                let selected = z == timezone;
+                view! { <option value=z selected=selected>{z}</option> }
+            })
+            .collect_view()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let zones = ();
     let two_factor_on = me.two_factor_enabled;
     view! {
         <section class="panel" id="profile" aria-labelledby="profile-title">

@@ -325,7 +325,9 @@ async fn upload(
             Some(Extension(deferred)) => Some(
                 tokio::time::timeout(state.config.request_timeout, deferred.enter())
                     .await
-                    .map_err(|_| AppError::Unavailable)?,
+                    .ok()
+                    .and_then(Result::ok)
+                    .ok_or(AppError::Unavailable)?,
             ),
             None => None,
         };

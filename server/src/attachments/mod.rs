@@ -88,12 +88,12 @@ impl UploadBudget {
         })
         .await;
         match reserved {
-            Ok((share, Ok(room))) => Ok(UploadReservation {
+            Ok((Ok(share), Ok(room))) => Ok(UploadReservation {
                 _room: room,
                 _share: share,
             }),
-            // Never closed; waited too long.
-            Ok((_, Err(_))) | Err(_) => {
+            // Waited too long (or a room closed, which none is).
+            _ => {
                 tracing::warn!(megabytes = wanted, "upload waited too long for memory");
                 Err(AppError::Unavailable)
             }

@@ -84,19 +84,26 @@ async fn send_verification(
 
 /// Creates an account and sends the verification email.
 pub async fn register(state: &Services, input: RegisterInput, ip: IpAddr) -> AppResult<User> {
-    let mut v = Validator::default();
-    let name = v.check("name", UserName::parse(&input.name));
-    let email = v.check("email", Email::parse(&input.email));
-    let password = v.check("password", NewPassword::parse(&input.password));
     let timezone = match input.timezone.as_deref().map(str::trim) {
-        None | Some("") => Some(TimeZone::utc()),
-        Some(tz) => v.check("timezone", TimeZone::parse(tz)),
+        None | Some("") => Ok(TimeZone::utc()),
+        Some(tz) => TimeZone::parse(tz),
     };
-    v.finish()?;
-    let (Some(name), Some(email), Some(password), Some(timezone)) =
-        (name, email, password, timezone)
-    else {
-        unreachable!("finish() fails when a field is missing")
+    let parsed = (
+        UserName::parse(&input.name),
+        Email::parse(&input.email),
+        NewPassword::parse(&input.password),
+        timezone,
+    );
+    let (name, email, password, timezone) = match parsed {
+        (Ok(name), Ok(email), Ok(password), Ok(timezone)) => (name, email, password, timezone),
+        (name, email, password, timezone) => {
+            let mut v = Validator::default();
+            v.check("name", name);
+            v.check("email", email);
+            v.check("password", password);
+            v.check("timezone", timezone);
+            return Err(v.into_error());
+        }
     };
 
     limits::hit(&state.pool, state.now(), limits::SIGNUP, &ip_key(ip)).await?;
@@ -447,10 +454,7 @@ pub async fn change_password(
     current: &str,
     new_password: &str,
 ) -> AppResult<User> {
-    let mut v = Validator::default();
-    let password = v.check("new_password", NewPassword::parse(new_password));
-    v.finish()?;
-    let password = password.expect("validated");
+    let password = Validator::only("new_password", NewPassword::parse(new_password))?;
     if user.password_hash.is_none() {
         return Err(AppError::BadRequest(
             "Your account has no password yet; set one instead".into(),

@@ -37,7 +37,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use super::{body_limit, client_ip::ClientIp};
 use crate::rooms::{Places, Rooms};
@@ -68,13 +68,10 @@ pub struct Gate {
 pub struct Deferred(Arc<Semaphore>);
 
 impl Deferred {
-    /// Waits for a place (in arrival order) and holds it until the permit is dropped.
-    pub async fn enter(&self) -> OwnedSemaphorePermit {
-        self.0
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the admission gate is never closed")
+    /// Waits for a place (in arrival order) and holds it until the permit is dropped. Fails
+    /// only when the gate is closed, which nothing does.
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.0.clone().acquire_owned().await
     }
 }
 
@@ -121,7 +118,7 @@ impl Gate {
 
     /// Room for one more body from `client`, once fewer than [`BODIES_PER_CLIENT`] of its
     /// bodies are being read (in arrival order).
-    async fn start_reading(&self, client: IpAddr) -> Places<IpAddr> {
+    async fn start_reading(&self, client: IpAddr) -> Result<Places<IpAddr>, AcquireError> {
         self.readers.take(client, 1).await
     }
 }
@@ -176,13 +173,15 @@ pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -
             .get::<ClientIp>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ip| ip.rate_key());
         let received = tokio::time::timeout(BODY_WAIT, async {
-            let reading = gate.start_reading(client).await;
+            // The gate's semaphores are never closed; if one were, the server is going away.
+            let unavailable = |_| StatusCode::SERVICE_UNAVAILABLE.into_response();
+            let reading = gate.start_reading(client).await.map_err(unavailable)?;
             let room = gate
                 .bodies
                 .clone()
                 .acquire_owned()
                 .await
-                .expect("the body room is never closed");
+                .map_err(unavailable)?;
             let request = read_ahead(request).await?;
             drop(reading);
             Ok::<_, Response>((request, room))
@@ -196,11 +195,9 @@ pub async fn admit(State(gate): State<Gate>, mut request: Request, next: Next) -
         };
         arriving = Some(room);
     }
-    let _place = gate
-        .work
-        .acquire()
-        .await
-        .expect("the admission gate is never closed");
+    let Ok(_place) = gate.work.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     // The body is in memory now, counted by the place its request holds.
     drop(arriving);
     next.run(request).await
@@ -278,8 +275,13 @@ mod tests {
         let ada: IpAddr = "203.0.113.7".parse().unwrap();
         let eve: IpAddr = "203.0.113.8".parse().unwrap();
         // (A wait that should end but does not fails the test instead of hanging it.)
-        fn soon<F: std::future::Future>(wait: F) -> tokio::time::Timeout<F> {
-            tokio::time::timeout(Duration::from_secs(5), wait)
+        async fn soon<T>(
+            wait: impl std::future::Future<Output = Result<T, AcquireError>>,
+        ) -> Result<T, &'static str> {
+            match tokio::time::timeout(Duration::from_secs(5), wait).await {
+                Ok(taken) => taken.map_err(|_| "closed"),
+                Err(_) => Err("still waiting"),
+            }
         }
         let mut reading = Vec::new();
         for _ in 0..BODIES_PER_CLIENT {

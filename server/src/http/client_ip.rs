@@ -49,37 +49,6 @@ fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }
 
-/// Proxies on this machine: what the old numeric TRUSTED_PROXIES form now means.
-pub const LOOPBACK_PROXIES: &str = "127.0.0.0/8,::1/128";
-
-/// Parses TRUSTED_PROXIES: comma- or space-separated addresses or CIDR ranges. An empty value
-/// or `0` trusts none. The old count form (`1`, `2`…) trusted whoever connected; it is read as
-/// "proxies on this machine" (loopback) so old settings stay safe, with a warning at start-up.
-pub fn parse_trusted_proxies(value: &str) -> anyhow::Result<Vec<IpNet>> {
-    let value = value.trim();
-    if value.is_empty() || value == "0" {
-        return Ok(vec![]);
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        eprintln!(
-            "warning: TRUSTED_PROXIES={value} (a count) is deprecated: it now trusts proxies on \
-             loopback only ({LOOPBACK_PROXIES}); list your proxies' addresses or CIDR ranges instead"
-        );
-        return parse_trusted_proxies(LOOPBACK_PROXIES);
-    }
-    value
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            item.parse::<IpNet>()
-                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    anyhow::anyhow!("TRUSTED_PROXIES: {item:?} is not an IP address or CIDR range")
-                })
-        })
-        .collect()
-}
-
 pub fn resolve(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpNet]) -> IpAddr {
     let peer = normalise(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
     if !is_trusted(peer, trusted) {
@@ -119,6 +88,7 @@ pub fn attach(request: &mut Request, trusted: &[IpNet]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_trusted_proxies;
 
     fn headers(xff: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -31,11 +31,16 @@ impl KeyExtractor for ClientIpKey {
 
 pub type GlobalLimit = GovernorLayer<ClientIpKey, StateInformationMiddleware, Body>;
 
+#[allow(
+    clippy::expect_used,
+    reason = "start-up: the builder refuses only a zero period or burst, and both are at least 1"
+)]
 pub fn global_layer(config: &Config) -> GlobalLimit {
     let per_second = config.global_rate_per_second.max(1);
     let governor = GovernorConfigBuilder::default()
         .key_extractor(ClientIpKey)
-        .per_nanosecond(1_000_000_000 / per_second)
+        // At least one nanosecond: over a billion a second would round to zero.
+        .per_nanosecond((1_000_000_000 / per_second).max(1))
         .burst_size(config.global_rate_burst.max(1))
         .use_headers()
         .finish()

@@ -32,7 +32,7 @@ pub fn safe_local_path(target: &str) -> Option<String> {
     if !cleaned.starts_with('/') || cleaned.starts_with("//") {
         return None;
     }
-    let base = url::Url::parse(BASE).expect("static base URL");
+    let base = url::Url::parse(BASE).ok()?;
     let resolved = base.join(&cleaned).ok()?;
     if resolved.origin() != base.origin() {
         return None;

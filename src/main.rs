@@ -3,12 +3,9 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
-use axum::Router;
 use clap::{Parser, Subcommand};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use spacedly_app::{shell, App};
-use spacedly_server::{app, db, http, telemetry, workers, AppState, Config};
+use spacedly_server::{db, telemetry, workers, AppState, Config};
 use tokio_util::sync::CancellationToken;
 
 /// mimalloc instead of glibc's malloc: building a JSON answer of 200 tasks makes thousands of
@@ -194,37 +191,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         );
     }
     let options = leptos_options(&state.config)?;
-    let routes = generate_route_list(App);
-
-    let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
-    };
-    let pages: Router = Router::new()
-        .leptos_routes_with_context(&options, routes, context.clone(), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .nest_service(
-            &format!("/{}", options.site_pkg_dir),
-            http::static_files::assets(
-                PathBuf::from(&*options.site_root).join(&*options.site_pkg_dir),
-                options.hash_files,
-            ),
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            context, shell,
-        ))
-        // Each page knows its user and the outcome of the form posted before it.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            spacedly_app::page::attach,
-        ))
-        // Forms and server functions: the JSON limit (the stack-wide cap is the upload size).
-        .layer(http::body_limit::layer(http::body_limit::JSON))
-        .with_state(options);
-
-    let app = app::layers(app::routes(state.clone()).merge(pages), &state);
+    let app = spacedly_app::site::router(state.clone(), options);
 
     let shutdown = shutdown_token();
     let workers = if state.config.run_workers_in_serve {

@@ -11,6 +11,8 @@ pub mod forms;
 pub mod notifications;
 pub mod page;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod site;
 pub mod tasks;
 pub mod theme;
 #[cfg(feature = "ssr")]

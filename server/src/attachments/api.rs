@@ -295,6 +295,8 @@ fn attachment_json(a: &service::Attachment) -> AttachmentJson {
         description = "Up to 10 files of 10 MB each in parts named `files`"),
     responses((status = 201, body = ApiOk<UploadedData>), (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
+// An axum handler takes its inputs as arguments: eight extractors are eight arguments.
+#[allow(clippy::too_many_arguments)]
 async fn upload(
     State(state): State<Services>,
     State(budget): State<super::UploadBudget>,

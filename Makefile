@@ -69,6 +69,7 @@ wasm-deps:
 
 ## lint: formatting, clippy, and that .sqlx/ matches the code and the migrations
 lint: sqlx-db
+	python3 scripts/check-layers.py
 	cargo fmt --all --check
 	cargo clippy --workspace --features ssr --tests -- -D warnings
 	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace --check -- -p spacedly-server

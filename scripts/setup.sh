@@ -45,12 +45,6 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WB_VERSION}\$"; then
   cargo install wasm-bindgen-cli --version "${WB_VERSION}" --force
 fi
 
-# --- sqlx-cli 0.9.0 (matches the sqlx crate): `make lint` checks that .sqlx/ is current ---
-if ! cargo sqlx --version 2>/dev/null | grep -q ' 0\.9\.0$'; then
-  log "installing sqlx-cli 0.9.0 (several minutes on 2 cores)"
-  cargo install sqlx-cli@0.9.0 --locked --no-default-features --features postgres,rustls
-fi
-
 # --- wasm-opt from npm's binaryen (Debian's is too old for today's rustc output) ---
 if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
   log "installing binaryen (wasm-opt) from npm into .tools/"
@@ -66,6 +60,11 @@ if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null;
 fi
 
 if $need_test; then
+  # --- sqlx-cli 0.9.0 (matches the sqlx crate): `make lint` checks that .sqlx/ is current ---
+  if ! cargo sqlx --version 2>/dev/null | grep -q ' 0\.9\.0$'; then
+    log "installing sqlx-cli 0.9.0 (several minutes on 2 cores)"
+    cargo install sqlx-cli@0.9.0 --locked --no-default-features --features postgres,rustls
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's Chromium"
     apt_install chromium

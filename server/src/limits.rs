@@ -15,51 +15,33 @@ pub struct Limit {
     pub window: Duration,
 }
 
+impl Limit {
+    const fn new(bucket: &'static str, max: i32, window: Duration) -> Self {
+        Self {
+            bucket,
+            max,
+            window,
+        }
+    }
+}
+
 const MIN15: Duration = Duration::from_secs(15 * 60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
 /// Sign-in attempts per (email, IP), counted before the password is checked.
-pub const LOGIN_FAILURES: Limit = Limit {
-    bucket: "login_failure",
-    max: 5,
-    window: MIN15,
-};
+pub const LOGIN_FAILURES: Limit = Limit::new("login_failure", 5, MIN15);
 /// Sign-in attempts per account from clients it does not know (no device cookie for it):
 /// stops guesses spread over many addresses.
-pub const LOGIN_PER_ACCOUNT: Limit = Limit {
-    bucket: "login_account",
-    max: 10,
-    window: MIN15,
-};
+pub const LOGIN_PER_ACCOUNT: Limit = Limit::new("login_account", 10, MIN15);
 /// Sign-in attempts per known device (a browser holding a device cookie for the account).
-pub const LOGIN_PER_DEVICE: Limit = Limit {
-    bucket: "login_device",
-    max: 5,
-    window: MIN15,
-};
+pub const LOGIN_PER_DEVICE: Limit = Limit::new("login_device", 5, MIN15);
 /// Sign-ups per IP.
-pub const SIGNUP: Limit = Limit {
-    bucket: "signup",
-    max: 5,
-    window: MIN15,
-};
+pub const SIGNUP: Limit = Limit::new("signup", 5, MIN15);
 /// Forgot/reset requests per email and per IP.
-pub const RESET_PER_EMAIL: Limit = Limit {
-    bucket: "reset_email",
-    max: 3,
-    window: HOUR,
-};
-pub const RESET_PER_IP: Limit = Limit {
-    bucket: "reset_ip",
-    max: 3,
-    window: HOUR,
-};
+pub const RESET_PER_EMAIL: Limit = Limit::new("reset_email", 3, HOUR);
+pub const RESET_PER_IP: Limit = Limit::new("reset_ip", 3, HOUR);
 /// Sign-in code checks per (email, IP).
-pub const OTP_CHECKS: Limit = Limit {
-    bucket: "otp_check",
-    max: 5,
-    window: MIN15,
-};
+pub const OTP_CHECKS: Limit = Limit::new("otp_check", 5, MIN15);
 
 fn rate_limited(seconds_left: f64) -> AppError {
     AppError::RateLimited {

@@ -502,7 +502,7 @@ pub async fn set_task_status(
 ) -> Result<(), ServerFnError> {
     use spacedly_server::tasks;
     let work = |state: AppState, user: User| async move {
-        let (id, status) = (tasks::parse_id(&id)?, tasks::parse_status(&status)?);
+        let (id, status) = (tasks::parse_form_id(&id)?, tasks::parse_status(&status)?);
         tasks::set_status(&state.pool, user.id, id, status, state.now()).await
     };
     let done = |t: tasks::Task| format!("“{}” is {}.", t.title, status_word(t.status()));
@@ -522,7 +522,7 @@ fn status_word(status: spacedly_server::tasks::Status) -> &'static str {
 pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
     use spacedly_server::tasks;
     let work = |state: AppState, user: User| async move {
-        tasks::delete(&state, user.id, tasks::parse_id(&id)?).await
+        tasks::delete(&state, user.id, tasks::parse_form_id(&id)?).await
     };
     let done = |()| "Task deleted, with its files.".to_string();
     crate::forms::act(None, ("/tasks".into(), ""), &[], work, done).await

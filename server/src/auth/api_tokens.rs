@@ -115,9 +115,10 @@ pub async fn list(pool: &PgPool, user: &User) -> AppResult<Vec<ApiToken>> {
     .await?)
 }
 
-/// A token id as a client sends it; anything else names no token.
+/// A token id as a form sends it; anything else names no token.
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    raw.parse().map_err(|_| AppError::NotFound)
+    raw.parse()
+        .map_err(|_| AppError::BadRequest("That token no longer exists.".into()))
 }
 
 /// Revokes one of the user's tokens; another user's id is simply not found.

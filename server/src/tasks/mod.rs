@@ -249,14 +249,21 @@ pub async fn set_status(
     update(pool, user_id, id, changes, now).await
 }
 
-/// A task id as a client sends it; anything else names no task.
+/// A task id as a client sends it; anything else names no task (404).
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
+/// A task id as a form sends it; anything else is a form that names no task.
+pub fn parse_form_id(raw: &str) -> AppResult<Uuid> {
+    raw.parse()
+        .map_err(|_| AppError::BadRequest("That task does not exist.".into()))
+}
+
 /// A status as a form sends it; anything else names no status a task can take.
 pub fn parse_status(raw: &str) -> AppResult<Status> {
-    Status::parse(raw).map_err(|_| AppError::NotFound)
+    Status::parse(raw)
+        .map_err(|_| AppError::BadRequest("Choose a status the task can take.".into()))
 }
 
 /// Deletes a task with its rows, then its files (once the rows are gone: the orphan sweep
@@ -503,58 +510,31 @@ pub async fn list_on(
     let category = query.category.as_deref().filter(|c| !c.is_empty());
     // Overdue means not done yet; "today" and "this week" list done ones too.
     let with_done = query.due != Some(Due::Overdue);
-    // One fixed statement per order (see `list_statement!`).
+    // One fixed statement per order (see `list_statement!`), all with the same parameters.
+    macro_rules! rows_in_order {
+        ($order:literal) => {
+            list_statement!(
+                $order,
+                user_id,
+                search,
+                category,
+                query.priority as Option<Priority>,
+                query.status as Option<Status>,
+                due_from,
+                due_to,
+                with_done,
+                limit,
+                offset
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        };
+    }
     let rows = match query.sort {
-        Sort::DueDate => {
-            list_statement!(
-                "due_at ASC NULLS LAST, created_at DESC, id",
-                user_id,
-                search,
-                category,
-                query.priority as Option<Priority>,
-                query.status as Option<Status>,
-                due_from,
-                due_to,
-                with_done,
-                limit,
-                offset
-            )
-            .fetch_all(&mut *conn)
-            .await?
-        }
-        Sort::Newest => {
-            list_statement!(
-                "created_at DESC, id",
-                user_id,
-                search,
-                category,
-                query.priority as Option<Priority>,
-                query.status as Option<Status>,
-                due_from,
-                due_to,
-                with_done,
-                limit,
-                offset
-            )
-            .fetch_all(&mut *conn)
-            .await?
-        }
+        Sort::DueDate => rows_in_order!("due_at ASC NULLS LAST, created_at DESC, id"),
+        Sort::Newest => rows_in_order!("created_at DESC, id"),
         Sort::Priority => {
-            list_statement!(
-                "priority DESC, due_at ASC NULLS LAST, created_at DESC, id",
-                user_id,
-                search,
-                category,
-                query.priority as Option<Priority>,
-                query.status as Option<Status>,
-                due_from,
-                due_to,
-                with_done,
-                limit,
-                offset
-            )
-            .fetch_all(&mut *conn)
-            .await?
+            rows_in_order!("priority DESC, due_at ASC NULLS LAST, created_at DESC, id")
         }
     };
     let total = match rows.first() {

@@ -96,3 +96,21 @@ where
         }
     }
 }
+
+/// Makes enums stored as text (with a CHECK) columns of PostgreSQL's built-in `TEXT`. The
+/// derive's `type_name = "text"` would name the type instead, and sqlx then looks its id up
+/// once on every pooled connection (a fourth statement in the task list's three).
+macro_rules! text_column_type {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl sqlx::Type<sqlx::Postgres> for $ty {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+    )+};
+}
+pub(crate) use text_column_type;

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::secrets::{digests_equal, sha256_hex};
 
 /// Stored as its name in `one_time_codes.purpose` (TEXT with a CHECK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Encode, sqlx::Decode)]
+#[sqlx(rename_all = "snake_case")]
 pub enum Purpose {
     LoginOtp,
     PasswordReset,
@@ -208,3 +208,5 @@ pub async fn purge_dead(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> 
     .await?
     .rows_affected())
 }
+
+crate::db::text_column_type!(Purpose);

@@ -18,9 +18,9 @@ pub const CHANNEL: &str = "notifications";
 
 /// What a notification is about (`notifications.kind`, TEXT with a CHECK; the API calls it
 /// `type`). An unknown stored value is an error when read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Encode, sqlx::Decode)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
 pub enum Kind {
     Overdue,
     Upcoming,
@@ -199,3 +199,5 @@ async fn announce<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> AppResult<()> {
         .await?;
     Ok(())
 }
+
+crate::db::text_column_type!(Kind);

@@ -68,8 +68,8 @@ impl Priority {
 
 /// Stored as its name in `tasks.status` (TEXT with a CHECK); an unknown stored value is an
 /// error when read, never a default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Encode, sqlx::Decode)]
+#[sqlx(rename_all = "kebab-case")]
 pub enum Status {
     Todo,
     InProgress,
@@ -108,9 +108,9 @@ impl Status {
 }
 
 /// Why a reminder exists (`reminders.kind`, TEXT with a CHECK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
 pub enum ReminderKind {
     Manual,
     Review,
@@ -127,9 +127,9 @@ impl ReminderKind {
 
 /// How a reminder reaches the user (`reminders.channel`, TEXT with a CHECK; the API calls it
 /// `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
 pub enum ReminderChannel {
     Email,
     Push,
@@ -147,9 +147,9 @@ impl ReminderChannel {
 }
 
 /// Where a reminder stands (`reminders.status`, TEXT with a CHECK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
 pub enum ReminderStatus {
     Pending,
     Completed,
@@ -484,6 +484,8 @@ impl TaskInput {
         Ok(changes)
     }
 }
+
+crate::db::text_column_type!(Status, ReminderKind, ReminderChannel, ReminderStatus);
 
 #[cfg(test)]
 mod tests {

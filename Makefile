@@ -76,6 +76,8 @@ lint: sqlx-db
 
 # The database the SQL macros are checked against: a fresh one with our migrations and the job
 # queue's (apalis's, from its crate: some of our statements read and change its jobs table).
+# sqlx-cli recompiles every crate that uses sqlx's macros, apalis-postgres included, so .sqlx/
+# also holds the job queue's statements, checked against the same schema.
 SQLX_DB := spacedly_sqlx
 APALIS_MIGRATIONS = $$(cargo metadata --format-version 1 --locked | python3 -c 'import json, os, sys; print(next(os.path.dirname(p["manifest_path"]) for p in json.load(sys.stdin)["packages"] if p["name"] == "apalis-postgres") + "/migrations")')
 sqlx-db:

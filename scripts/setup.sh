@@ -31,10 +31,14 @@ if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unkno
   rustup target add wasm32-unknown-unknown
 fi
 
+# The three Rust tools below share one build folder: their common dependencies (syn, serde,
+# tokio, clap...) compile once where they resolve the same features.
+INSTALL_TARGET="$PWD/.tools/install-target"
+
 # --- cargo-leptos 0.3.10 (0.3.11 needs a newer rustc); never downloads tools itself ---
 if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
   log "installing cargo-leptos 0.3.10 (about 10-18 minutes on 2 cores)"
-  cargo install cargo-leptos@0.3.10 --locked --features no_downloads
+  cargo install cargo-leptos@0.3.10 --locked --features no_downloads --target-dir "$INSTALL_TARGET"
 fi
 
 # --- wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock ---
@@ -42,7 +46,7 @@ WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WB_VERSION}\$"; then
   log "installing wasm-bindgen-cli ${WB_VERSION}"
   # Not --locked: its lock file names a webpki-roots version the registry no longer has.
-  cargo install wasm-bindgen-cli --version "${WB_VERSION}" --force
+  cargo install wasm-bindgen-cli --version "${WB_VERSION}" --force --target-dir "$INSTALL_TARGET"
 fi
 
 # --- wasm-opt from npm's binaryen (Debian's is too old for today's rustc output) ---
@@ -63,7 +67,8 @@ if $need_test; then
   # --- sqlx-cli 0.9.0 (matches the sqlx crate): `make lint` checks that .sqlx/ is current ---
   if ! cargo sqlx --version 2>/dev/null | grep -q ' 0\.9\.0$'; then
     log "installing sqlx-cli 0.9.0 (several minutes on 2 cores)"
-    cargo install sqlx-cli@0.9.0 --locked --no-default-features --features postgres,rustls
+    cargo install sqlx-cli@0.9.0 --locked --no-default-features --features postgres,rustls \
+      --target-dir "$INSTALL_TARGET"
   fi
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's Chromium"

@@ -37,9 +37,12 @@ pub const LOGIN_PER_ACCOUNT: Limit = Limit::new("login_account", 10, MIN15);
 pub const LOGIN_PER_DEVICE: Limit = Limit::new("login_device", 5, MIN15);
 /// Sign-ups per IP.
 pub const SIGNUP: Limit = Limit::new("signup", 5, MIN15);
-/// Forgot/reset requests per email and per IP.
+/// Reset-link requests ("forgot password") per email and per IP.
 pub const RESET_PER_EMAIL: Limit = Limit::new("reset_email", 3, HOUR);
 pub const RESET_PER_IP: Limit = Limit::new("reset_ip", 3, HOUR);
+/// Uses of a reset link per IP: its own budget, so asking for links never uses up the tries to
+/// set the password (a link is 256 random bits: this only stops a client hammering).
+pub const RESET_LINK_PER_IP: Limit = Limit::new("reset_link_ip", 10, HOUR);
 /// Sign-in code checks per (email, IP).
 pub const OTP_CHECKS: Limit = Limit::new("otp_check", 5, MIN15);
 

@@ -423,7 +423,13 @@ pub async fn reset_password(
 ) -> AppResult<User> {
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
-    limits::hit(&state.pool, state.now(), limits::RESET_PER_IP, &ip_key(ip)).await?;
+    limits::hit(
+        &state.pool,
+        state.now(),
+        limits::RESET_LINK_PER_IP,
+        &ip_key(ip),
+    )
+    .await?;
     let hash = password::hash(password.expose().to_string()).await?;
     let mut tx = state.pool.begin().await?;
     let Some(user_id) =

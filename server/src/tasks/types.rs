@@ -44,10 +44,6 @@ impl Priority {
             .ok_or_else(|| "Choose a priority: low, medium or high".into())
     }
 
-    pub fn rank(self) -> i16 {
-        self as i16
-    }
-
     /// As the original web client shows it: capitalised.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,13 +1,9 @@
 //! Accounts through the JSON API, against a real database.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
-use axum::http::StatusCode;
-use common::{
+use crate::common::{
     last_link_token, last_sign_in_code, register, sent_emails, sign_in, spawn_app, Client, PASSWORD,
 };
+use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -436,6 +432,31 @@ async fn reset_requests_are_limited_to_three_an_hour_per_email(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn asking_for_links_does_not_use_up_the_tries_to_reset(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut client = Client::new(&app);
+    register(&mut client, "ada@example.com").await;
+    let mut anon = Client::new(&app);
+    for _ in 0..3 {
+        let (status, _, _) = anon
+            .post(
+                "/api/auth/forgot-password",
+                json!({"email": "ada@example.com"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let token = last_link_token(&app, "ada@example.com", "Reset").await;
+    let (status, _, body) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[sqlx::test(migrations = false)]
 async fn sign_out_everywhere_ends_the_other_sessions(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut phone = Client::new(&app);
@@ -550,7 +571,7 @@ async fn malformed_json_gets_the_envelope(pool: PgPool) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(common::json(response).await["success"], false);
+    assert_eq!(crate::common::json(response).await["success"], false);
 }
 
 #[sqlx::test(migrations = false)]

@@ -2,17 +2,13 @@
 //! decided by the bytes, images re-encoded, downloads only for the owner, deletes that remove
 //! the stored objects.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{json, register, sign_in, spawn_app, spawn_app_with, Client, TestApp};
 use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use common::{json, register, sign_in, spawn_app, spawn_app_with, Client, TestApp};
 use http_body_util::BodyExt;
 use serde_json::json;
 use sqlx::PgPool;

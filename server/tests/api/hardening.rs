@@ -1,11 +1,10 @@
 //! The holes of issue 7, each closed with a test that failed on the code before.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
 use std::net::SocketAddr;
 
+use crate::common::{
+    last_link_token, register, sign_in, spawn_app, spawn_app_with, Client, PASSWORD,
+};
 use axum::{
     body::Body,
     extract::ConnectInfo,
@@ -13,7 +12,6 @@ use axum::{
     routing::get,
     Router,
 };
-use common::{last_link_token, register, sign_in, spawn_app, spawn_app_with, Client, PASSWORD};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -26,7 +24,7 @@ async fn create_token(client: &mut Client<'_>, body: serde_json::Value) -> (Stat
     (status, secret)
 }
 
-async fn bearer_status(app: &common::TestApp, secret: &str) -> StatusCode {
+async fn bearer_status(app: &crate::common::TestApp, secret: &str) -> StatusCode {
     let mut script = Client::new(app);
     script.bearer = Some(secret.to_string());
     script.get("/api/user/me").await.0
@@ -93,7 +91,7 @@ async fn creating_a_token_needs_a_recent_sign_in_or_the_password(pool: PgPool) {
 // Tokens: parallel creations cannot pass the per-user limit together.
 #[sqlx::test(migrations = false)]
 async fn parallel_token_creations_stop_at_the_limit(pool: PgPool) {
-    let app = common::spawn_app(pool).await;
+    let app = crate::common::spawn_app(pool).await;
     let mut ada = Client::new(&app);
     register(&mut ada, "ada@example.com").await;
     sign_in(&mut ada, "ada@example.com").await;
@@ -150,7 +148,7 @@ async fn deleting_the_account_ends_its_tokens(pool: PgPool) {
 }
 
 async fn login_from_peer(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     peer: &str,
     forwarded_for: &str,
     password: &str,
@@ -473,7 +471,7 @@ async fn two_users_can_hold_the_same_sign_in_code(pool: PgPool) {
     }
 }
 
-async fn enable_two_factor(app: &common::TestApp) {
+async fn enable_two_factor(app: &crate::common::TestApp) {
     let mut client = Client::new(app);
     register(&mut client, "ada@example.com").await;
     sign_in(&mut client, "ada@example.com").await;
@@ -496,7 +494,7 @@ async fn a_sign_in_code_works_only_in_the_session_that_gave_the_password(pool: P
         )
         .await;
     assert_eq!(body["data"]["two_factor_required"], true, "{status} {body}");
-    let code = common::last_sign_in_code(&app, "ada@example.com").await;
+    let code = crate::common::last_sign_in_code(&app, "ada@example.com").await;
 
     // Someone who read the code (but never gave the password) cannot use it.
     let mut reader = Client::new(&app);
@@ -556,7 +554,7 @@ async fn linking_google_ends_what_an_unverified_sign_up_set_up(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let told = common::sent_emails(&app)
+    let told = crate::common::sent_emails(&app)
         .await
         .into_iter()
         .any(|e| e.to == "ada@example.com" && e.subject.contains("secured"));
@@ -580,7 +578,7 @@ async fn queued_job_payloads(pool: &PgPool) -> Vec<String> {
 async fn queued_emails_carry_ids_and_no_secret(pool: PgPool) {
     let app = spawn_app(pool).await;
     enable_two_factor(&app).await;
-    common::run_email_jobs(&app).await;
+    crate::common::run_email_jobs(&app).await;
     let mut browser = Client::new(&app);
     browser.ip = "198.51.100.3";
     browser
@@ -612,7 +610,7 @@ async fn queued_emails_carry_ids_and_no_secret(pool: PgPool) {
     .unwrap();
     assert_eq!(armed, 0);
     // ...and the sent code and link work.
-    let code = common::last_sign_in_code(&app, "ada@example.com").await;
+    let code = crate::common::last_sign_in_code(&app, "ada@example.com").await;
     let (status, _, body) = browser
         .post("/api/auth/verify-otp", json!({"otp": code}))
         .await;
@@ -632,7 +630,7 @@ async fn queued_emails_carry_ids_and_no_secret(pool: PgPool) {
 async fn an_expired_or_superseded_code_is_not_sent(pool: PgPool) {
     let app = spawn_app(pool).await;
     enable_two_factor(&app).await;
-    common::run_email_jobs(&app).await;
+    crate::common::run_email_jobs(&app).await;
     let mut browser = Client::new(&app);
     browser.ip = "198.51.100.4";
     browser
@@ -643,7 +641,11 @@ async fn an_expired_or_superseded_code_is_not_sent(pool: PgPool) {
         .await;
     // The worker was down for longer than the code lives.
     app.state.clock.advance(chrono::Duration::minutes(6));
-    assert_eq!(common::run_email_jobs(&app).await, 0, "expired: not sent");
+    assert_eq!(
+        crate::common::run_email_jobs(&app).await,
+        0,
+        "expired: not sent"
+    );
 
     // Two requests before the worker runs: only the newest code is sent.
     browser
@@ -655,7 +657,7 @@ async fn an_expired_or_superseded_code_is_not_sent(pool: PgPool) {
     app.state.clock.advance(chrono::Duration::minutes(2));
     let (status, _, _) = browser.post("/api/auth/resend-otp", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(common::run_email_jobs(&app).await, 1);
+    assert_eq!(crate::common::run_email_jobs(&app).await, 1);
 }
 
 // Item 7: deleting the account removes its queued and finished jobs.
@@ -664,7 +666,7 @@ async fn deleting_the_account_removes_its_jobs(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut web = Client::new(&app);
     register(&mut web, "ada@example.com").await;
-    common::run_email_jobs(&app).await; // a finished job
+    crate::common::run_email_jobs(&app).await; // a finished job
     sign_in(&mut web, "ada@example.com").await;
     web.post("/api/auth/resend-verification", json!({})).await;
     app.state.clock.advance(chrono::Duration::minutes(2));
@@ -704,7 +706,7 @@ async fn forgot_password_does_the_same_work_for_unknown_addresses(pool: PgPool) 
     let app = spawn_app(pool).await;
     let mut client = Client::new(&app);
     register(&mut client, "ada@example.com").await;
-    common::run_email_jobs(&app).await;
+    crate::common::run_email_jobs(&app).await;
     for email in ["ada@example.com", "nobody@example.com"] {
         let (status, _, _) = client
             .post("/api/auth/forgot-password", json!({"email": email}))
@@ -722,8 +724,8 @@ async fn forgot_password_does_the_same_work_for_unknown_addresses(pool: PgPool) 
     assert_eq!(payloads.len(), 2);
     assert!(payloads.iter().all(|p| p.contains("reset_requested")));
     // The job decides: only the existing account gets an email.
-    assert_eq!(common::run_email_jobs(&app).await, 1);
-    let emails = common::sent_emails(&app).await;
+    assert_eq!(crate::common::run_email_jobs(&app).await, 1);
+    let emails = crate::common::sent_emails(&app).await;
     assert!(emails.iter().all(|e| e.to != "nobody@example.com"));
 }
 

@@ -2,19 +2,15 @@
 //! numbers at the documented bounds. Each gets a clear 400 (or the documented success) and
 //! changes nothing; none is a 500.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
+use crate::common::{register, sign_in, spawn_app, Client};
 use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use common::{register, sign_in, spawn_app, Client};
 use serde_json::json;
 use sqlx::PgPool;
 
-async fn user<'a>(app: &'a common::TestApp, email: &str) -> Client<'a> {
+async fn user<'a>(app: &'a crate::common::TestApp, email: &str) -> Client<'a> {
     let mut client = Client::new(app);
     register(&mut client, email).await;
     sign_in(&mut client, email).await;
@@ -169,7 +165,7 @@ async fn malformed_json_is_explained_without_rust_internals(pool: PgPool) {
         .header("content-type", "application/json")
         .body(Body::from("{\"title\": \"x\""))
         .unwrap();
-    let answer = common::json(app.send(request).await).await;
+    let answer = crate::common::json(app.send(request).await).await;
     assert!(
         answer["message"]
             .as_str()

@@ -1,15 +1,11 @@
 //! The HTTP foundation driven in-process: health, errors, security headers, origin check,
 //! limits and metrics.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
+use crate::common::{json, spawn_app, spawn_app_with, text};
 use axum::{
     body::Body,
     http::{header, Method, Request, StatusCode},
 };
-use common::{json, spawn_app, spawn_app_with, text};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]
@@ -263,9 +259,9 @@ async fn body_limits_are_per_route(pool: PgPool) {
 
     let app = spawn_app(pool).await;
     // Signed in, so that a body without a Content-Length reaches the JSON extractor.
-    let mut client = common::Client::new(&app);
-    common::register(&mut client, "limits@example.com").await;
-    common::sign_in(&mut client, "limits@example.com").await;
+    let mut client = crate::common::Client::new(&app);
+    crate::common::register(&mut client, "limits@example.com").await;
+    crate::common::sign_in(&mut client, "limits@example.com").await;
     let cookie = client.cookie.clone().expect("signed in");
     let large = Router::new()
         .route(

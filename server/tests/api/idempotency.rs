@@ -1,16 +1,12 @@
 //! Run-once form submissions against a real database: the same nonce sent many times in
 //! parallel does the work once, and every repeat gets the first one's outcome.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Arc,
 };
 
-use common::spawn_app;
+use crate::common::spawn_app;
 use spacedly_server::{
     idempotency::{self, Once},
     AppError,

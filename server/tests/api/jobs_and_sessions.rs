@@ -1,12 +1,8 @@
 //! The job queue and the session store against a real database.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
 use std::time::Duration;
 
-use common::spawn_app;
+use crate::common::spawn_app;
 use spacedly_server::{
     auth::emails::{self, SendEmail},
     jobs, maintenance,
@@ -154,7 +150,7 @@ async fn an_email_enqueued_in_a_transaction_is_sent_by_the_worker(pool: PgPool) 
     assert_eq!(done, 1);
 }
 
-async fn a_user(app: &common::TestApp) -> uuid::Uuid {
+async fn a_user(app: &crate::common::TestApp) -> uuid::Uuid {
     let mut conn = app.state.pool.acquire().await.unwrap();
     spacedly_server::auth::users::insert(
         &mut conn,
@@ -169,7 +165,7 @@ async fn a_user(app: &common::TestApp) -> uuid::Uuid {
     .id
 }
 
-fn password_changed(app: &common::TestApp, user_id: uuid::Uuid) -> SendEmail {
+fn password_changed(app: &crate::common::TestApp, user_id: uuid::Uuid) -> SendEmail {
     SendEmail {
         user_id: Some(user_id),
         email: emails::AccountEmail::PasswordChanged {
@@ -294,7 +290,7 @@ async fn a_job_set_for_later_waits_and_can_be_rescheduled_or_cancelled(pool: PgP
 #[sqlx::test(migrations = false)]
 async fn a_failed_job_is_retried_only_after_its_backoff(pool: PgPool) {
     // Nothing listens on port 9 here: every delivery fails at connect.
-    let app = common::spawn_app_with(pool, |config| {
+    let app = crate::common::spawn_app_with(pool, |config| {
         config.smtp_url = Some("smtp://127.0.0.1:9".to_string().into());
     })
     .await;

@@ -1,20 +1,16 @@
 //! /api/openapi.json: served to anyone, describing every mounted /api route with real schemas.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
+use crate::common::{json, spawn_app};
 use axum::{
     body::Body,
     http::{Method, Request, StatusCode},
 };
-use common::{json, spawn_app};
 use serde_json::Value;
 use sqlx::PgPool;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-async fn document(app: &common::TestApp) -> Value {
+async fn document(app: &crate::common::TestApp) -> Value {
     let response = app.get("/api/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
@@ -41,7 +37,7 @@ fn concrete(template: &str) -> String {
 
 /// Whether a request reached a route rather than the API's fallback (404) or a method filter
 /// (405). Without a session, every protected route answers 401 before looking at the id.
-async fn reaches_a_route(app: &common::TestApp, method: &str, path: &str) -> StatusCode {
+async fn reaches_a_route(app: &crate::common::TestApp, method: &str, path: &str) -> StatusCode {
     let request = Request::builder()
         .method(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap())
         .uri(path)

@@ -2,16 +2,12 @@
 //! field, ownership (another user gets 404), the original web client's shapes, and the number
 //! of statements a list takes.
 
-#![cfg(test)] // the helpers too are test code to clippy (rust-clippy#11119)
-
-mod common;
-
+use crate::common::{register, sign_in, spawn_app, Client};
 use axum::http::StatusCode;
-use common::{register, sign_in, spawn_app, Client};
 use serde_json::json;
 use sqlx::PgPool;
 
-async fn user<'a>(app: &'a common::TestApp, email: &str) -> Client<'a> {
+async fn user<'a>(app: &'a crate::common::TestApp, email: &str) -> Client<'a> {
     let mut client = Client::new(app);
     if email.starts_with("eve") {
         client.ip = "203.0.113.8";

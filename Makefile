@@ -8,6 +8,9 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export SQLX_OFFLINE := true
 # The built site; the binary serves it from here whatever the working directory.
 export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
+# cargo-leptos builds with LEPTOS_OUTPUT_NAME set, and leptos reads it at compile time: with the
+# same value the test build reuses the release build's leptos crates instead of rebuilding six.
+export LEPTOS_OUTPUT_NAME := spacedly
 
 BIN := target/release/spacedly
 E2E_PORT ?= 3100

@@ -59,13 +59,18 @@ schemathesis: setup-test build
 e2e-repeat:
 	for i in $$(seq 1 $${N:-10}); do echo "== run $$i"; $(MAKE) --no-print-directory e2e || exit 1; done
 
-## bench: load figures for BENCHMARKS.md
+## bench: load figures for BENCHMARKS.md; the task API also on BENCH_BASELINE's server (a commit,
+## built once into target/baseline/; empty: none), "before" beside "after" in the same rounds.
+# The default is the last commit before the structure change (compile-time SQL, one path per action).
+BENCH_BASELINE ?= e91afe6
 bench: setup-test build
 	@bash scripts/setup.sh bench
 	bash scripts/db.sh start
 	$(MAKE) e2e E2E_ARGS=tests/budget.spec.ts
 	BENCH_IMAGES_CMD="target/release/spacedly bench-images" bash scripts/bench-images.sh > target/bench-images.txt
-	bash scripts/bench.sh
+	if [ -n "$(BENCH_BASELINE)" ]; then \
+	  BASELINE_BIN="$$(bash scripts/bench-baseline.sh $(BENCH_BASELINE))" BASELINE_REV=$(BENCH_BASELINE) bash scripts/bench.sh; \
+	else bash scripts/bench.sh; fi
 
 wasm-deps:
 	bash scripts/check-wasm-deps.sh

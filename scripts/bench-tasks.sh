@@ -2,24 +2,29 @@
 # The task list under load, sourced by scripts/bench.sh (needs PORT, BIN and its load helpers):
 # a seeded user with 200 tasks (2 attachments and 3 reminders each); GET /api/tasks (bearer
 # token) and the /tasks page (session cookie) at 32 connections, and the same three SQL
-# statements run by pgbench as the ceiling.
+# statements run by pgbench as the ceiling. With BASELINE_BIN (an earlier commit's server, from
+# scripts/bench-baseline.sh), the same API load runs against it too, in the same rounds, on its
+# own database seeded the same way: the "before" beside the "after".
 set -euo pipefail
 
 BASE="http://127.0.0.1:$PORT"
 DB_URL="$(bash scripts/db.sh url spacedly_bench)"
-JAR=$(mktemp)
 PASS='benchmark passphrase 42'
 
-curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-  -d "{\"name\":\"Task Bench\",\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$BASE/api/auth/register"
-curl -fsS -o /dev/null -c "$JAR" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$BASE/api/auth/login"
-TOKEN=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -H "Origin: $BASE" \
-  -d '{"name":"bench"}' "$BASE/api/tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.secret))')
-SESSION=$(awk '$6 == "spacedly_session" {print $6"="$7}' "$JAR")
-USER_ID=$(psql -X -qAt "$DB_URL" -c "SELECT id FROM users WHERE email = 'tasks@example.com'")
-
-psql -X -q "$DB_URL" -v ON_ERROR_STOP=1 <<SQL
+# Seeds the bench user on the server at $1 (database $2); sets TOKEN, SESSION and USER_ID.
+seed_tasks() {
+  local base=$1 db_url=$2 jar
+  jar=$(mktemp)
+  curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"name\":\"Task Bench\",\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$base/api/auth/register"
+  curl -fsS -o /dev/null -c "$jar" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$base/api/auth/login"
+  TOKEN=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -H "Origin: $base" \
+    -d '{"name":"bench"}' "$base/api/tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.secret))')
+  SESSION=$(awk '$6 == "spacedly_session" {print $6"="$7}' "$jar")
+  rm -f "$jar"
+  USER_ID=$(psql -X -qAt "$db_url" -c "SELECT id FROM users WHERE email = 'tasks@example.com'")
+  psql -X -q "$db_url" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO tasks (user_id, title, description, category, priority, due_at)
 SELECT '$USER_ID', 'Task ' || n, 'What to learn in task ' || n || E'\nwith a second line',
        (ARRAY['Study', 'Work', 'Personal'])[1 + n % 3], 1 + n % 3, now() + (n - 100) * interval '1 day'
@@ -32,12 +37,35 @@ SELECT '$USER_ID', t.id, now() + n * interval '1 day' FROM tasks t, generate_ser
  WHERE t.user_id = '$USER_ID';
 ANALYZE tasks; ANALYZE attachments; ANALYZE reminders;
 SQL
+}
+
+before_rps=()
+if [ -n "${BASELINE_BIN:-}" ]; then
+  BEFORE_PORT=$((PORT + 1))
+  BEFORE_BASE="http://127.0.0.1:$BEFORE_PORT"
+  bash scripts/db.sh reset spacedly_bench_before >/dev/null
+  rm -rf .data/bench-before
+  APP_ENV=development HOST=127.0.0.1 PORT=$BEFORE_PORT PUBLIC_URL=$BEFORE_BASE \
+    DATABASE_URL="$(bash scripts/db.sh url spacedly_bench_before)" DATA_DIR=.data/bench-before \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+    RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
+    "$BASELINE_BIN" serve > /tmp/spacedly-bench-before.log 2>&1 &
+  BEFORE_PID=$!
+  trap 'kill $PID $BEFORE_PID 2>/dev/null || true; wait $PID $BEFORE_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    curl -fsS "$BEFORE_BASE/health" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  seed_tasks "$BEFORE_BASE" "$(bash scripts/db.sh url spacedly_bench_before)"
+  BEFORE_TOKEN=$TOKEN
+fi
+seed_tasks "$BASE" "$DB_URL"
 
 # Runs wrk with one header against a path; prints "req/s|p50|p99|errors".
 load_with() {
-  local path=$1 header=$2 out=/tmp/spacedly-wrk-tasks.txt
-  wrk -t2 -c32 -d3s -H "$header" -H 'Accept-Encoding: br, gzip' "$BASE$path" >/dev/null
-  wrk -t2 -c32 -d"$DURATION" --latency -H "$header" -H 'Accept-Encoding: br, gzip' "$BASE$path" > "$out" &
+  local path=$1 header=$2 base=${3:-$BASE} out=/tmp/spacedly-wrk-tasks.txt
+  wrk -t2 -c32 -d3s -H "$header" -H 'Accept-Encoding: br, gzip' "$base$path" >/dev/null
+  wrk -t2 -c32 -d"$DURATION" --latency -H "$header" -H 'Accept-Encoding: br, gzip' "$base$path" > "$out" &
   local wrk_pid=$! peak=0
   while kill -0 $wrk_pid 2>/dev/null; do
     local now; now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
@@ -69,6 +97,12 @@ tasks_rss=0
 for round in $(seq 1 "$ROUNDS"); do
   echo "[bench] round $round/$ROUNDS: GET /api/tasks (200 tasks)"
   api=$(load_with /api/tasks "Authorization: Bearer $TOKEN")
+  if [ -n "${BASELINE_BIN:-}" ]; then
+    echo "[bench] round $round/$ROUNDS: GET /api/tasks on the baseline"
+    before=$(load_with /api/tasks "Authorization: Bearer $BEFORE_TOKEN" "$BEFORE_BASE")
+    IFS='|' read -r b_rps _ <<<"$before"
+    before_rps+=("$b_rps")
+  fi
   echo "[bench] round $round/$ROUNDS: GET /tasks page"
   page=$(load_with /tasks "Cookie: $SESSION")
   echo "[bench] round $round/$ROUNDS: pgbench, the same queries"
@@ -79,7 +113,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for r in "$a_rss" "$p_rss"; do [ "$r" -gt "$tasks_rss" ] && tasks_rss=$r; done
   rounds+=("$(ratio "$a_rps" "$tps")#$(ratio "$p_rps" "$a_rps")#$api#$page#$tps")
 done
-rm -f "$JAR" "$PGB"
+rm -f "$PGB"
 api_vs_pg=$(median $(printf '%s\n' "${rounds[@]}" | cut -d'#' -f1))
 page_vs_api=$(median $(printf '%s\n' "${rounds[@]}" | cut -d'#' -f2))
 # The round whose API/pgbench ratio is the median one gives the table's figures.
@@ -90,3 +124,12 @@ IFS='|' read -r page_rps page_p50 page_p99 page_err _ <<<"$page"
 # Every round, for the record: API req/s, page req/s, pgbench tps, the two ratios.
 tasks_rounds=$(printf '%s\n' "${rounds[@]}" | awk -F'#' '{ split($3, a, "|"); split($4, p, "|");
   printf "%s%s / %s / %s (%sx, %sx)", (NR > 1 ? "; " : ""), a[1], p[1], $5, $1, $2 }')
+if [ -n "${BASELINE_BIN:-}" ]; then
+  kill "$BEFORE_PID" 2>/dev/null || true
+  wait "$BEFORE_PID" 2>/dev/null || true
+  # The after/before ratio of each round (the same round's two runs, minutes apart at most).
+  after_list=$(printf '%s\n' "${rounds[@]}" | cut -d'#' -f3 | cut -d'|' -f1)
+  before_vs=$(paste -d' ' <(printf '%s\n' "${before_rps[@]}") <(echo "$after_list") |
+    awk '{ printf "%s%s -> %s (%.2fx)", (NR > 1 ? "; " : ""), $1, $2, $2 / $1 }')
+  after_over_before=$(median $(paste -d' ' <(printf '%s\n' "${before_rps[@]}") <(echo "$after_list") | awk '{ printf "%.2f\n", $2 / $1 }'))
+fi

@@ -1,19 +1,10 @@
 //! The connection pool and the migrations. The pool lives in the app state (never a global),
 //! so every test can run against its own database.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::{
-    extract::{FromRef, FromRequestParts},
-    http::request::Parts,
-};
-use sqlx::{migrate::Migrator, pool::PoolConnection, postgres::PgPoolOptions, PgPool, Postgres};
-
-use crate::error::AppError;
+use sqlx::{migrate::Migrator, postgres::PgPoolOptions, PgPool};
 
 /// The SQL files in migrations/, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -58,43 +49,6 @@ pub async fn is_healthy(pool: &PgPool) -> bool {
         .await,
         Ok(Ok(1))
     )
-}
-
-/// A connection an extractor already took for this request (the bearer token's lookup), left
-/// for the handler's [`Db`]. If no handler takes it, it goes back to the pool when the request's
-/// parts are dropped, at the end of extraction.
-#[derive(Clone)]
-struct Held(Arc<Mutex<Option<PoolConnection<Postgres>>>>);
-
-/// Leaves `conn` for this request's [`Db`] extractor.
-pub fn hold(parts: &mut Parts, conn: PoolConnection<Postgres>) {
-    parts
-        .extensions
-        .insert(Held(Arc::new(Mutex::new(Some(conn)))));
-}
-
-/// Extractor: one pooled connection for the handler, the one an earlier extractor held if there
-/// is one. A request then waits for the pool once, not once per step: under load each wait is a
-/// place to queue, and each connection released is a round trip (sqlx checks it on release).
-pub struct Db(pub PoolConnection<Postgres>);
-
-impl<S> FromRequestParts<S> for Db
-where
-    S: Send + Sync,
-    PgPool: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let held = parts
-            .extensions
-            .remove::<Held>()
-            .and_then(|held| held.0.lock().ok()?.take());
-        match held {
-            Some(conn) => Ok(Db(conn)),
-            None => Ok(Db(PgPool::from_ref(state).acquire().await?)),
-        }
-    }
 }
 
 /// Makes enums stored as text (with a CHECK) columns of PostgreSQL's built-in `TEXT`. The

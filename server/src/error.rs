@@ -201,30 +201,6 @@ pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> Json<ApiOk<T>> {
     })
 }
 
-/// Like [`ok`], for long answers (whole lists): written into a buffer of about `size_hint`
-/// bytes from the start. axum's `Json` starts at 128 bytes and doubles, which copies a
-/// 300 KB answer about twelve times over.
-pub fn ok_sized<T: Serialize>(message: &str, data: T, size_hint: usize) -> Response {
-    let envelope = ApiOk {
-        success: true,
-        message: message.to_owned(),
-        data,
-    };
-    let mut body = Vec::with_capacity(size_hint.clamp(1024, 16 << 20));
-    match serde_json::to_writer(&mut body, &envelope) {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
-        Err(e) => AppError::Internal(anyhow::Error::new(e).context("serialising an answer"))
-            .into_response(),
-    }
-}
-
 /// `data` of answers that carry nothing but their message: serialises as `{}`.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Empty {}

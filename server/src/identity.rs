@@ -8,7 +8,7 @@ use axum::{
     http::request::Parts,
 };
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ fn is_token_shaped(secret: &str) -> bool {
 
 /// The user a live personal access token belongs to (and notes its use).
 pub async fn token_user(
-    conn: &mut PgConnection,
+    db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
     secret: &str,
 ) -> AppResult<Option<User>> {
@@ -83,7 +83,7 @@ pub async fn token_user(
         sha256_hex(secret),
         now,
     )
-    .fetch_optional(conn)
+    .fetch_optional(db)
     .await?)
 }
 
@@ -115,10 +115,7 @@ where
             if !is_token_shaped(secret) {
                 return Err(AppError::Unauthorized);
             }
-            // The connection stays with the request for the handler (`db::Db`).
-            let mut conn = pool.acquire().await?;
-            let user = token_user(&mut conn, Clock::from_ref(state).now(), secret).await?;
-            crate::db::hold(parts, conn);
+            let user = token_user(&pool, Clock::from_ref(state).now(), secret).await?;
             return user.map(CurrentUser).ok_or(AppError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)

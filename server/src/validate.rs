@@ -4,6 +4,47 @@
 
 use crate::error::{AppError, FieldErrors};
 
+/// A closed set of words a field takes (a task's status, its priority...): parsed in any case
+/// and with `_` for `-`, without allocating (stored values are parsed for every row of a list);
+/// anything else gets "Choose a <name>: a, b or c".
+pub trait Choice: Copy + 'static {
+    /// Every value, in the order the message names them.
+    const ALL: &'static [Self];
+    /// What the message calls the field.
+    const NAME: &'static str;
+
+    /// The value as stored and sent: lowercase, words joined by `-` (the type's `as_str`).
+    fn word(self) -> &'static str;
+
+    /// Another spelling accepted besides `as_str` (already trimmed).
+    fn alias(_raw: &str) -> Option<Self> {
+        None
+    }
+
+    fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        Self::alias(raw)
+            .or_else(|| Self::ALL.iter().copied().find(|v| same_word(raw, v.word())))
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|v| v.word()).collect();
+                let (last, first) = names.split_last().unwrap_or((&"", &[]));
+                match first {
+                    [] => format!("Choose a {}: {last}", Self::NAME),
+                    _ => format!("Choose a {}: {} or {last}", Self::NAME, first.join(", ")),
+                }
+            })
+    }
+}
+
+/// Whether `raw` is `word` (lowercase, with `-`) in any case and with `_` for `-`.
+pub fn same_word(raw: &str, word: &str) -> bool {
+    raw.len() == word.len()
+        && raw
+            .bytes()
+            .zip(word.bytes())
+            .all(|(r, w)| r.to_ascii_lowercase() == w || (r == b'_' && w == b'-'))
+}
+
 /// An email address, trimmed and lower-cased so that comparisons ignore case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);

@@ -346,73 +346,89 @@ fn back_to(return_to: &Option<String>, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-#[allow(clippy::too_many_arguments)]
-#[server(prefix = "/_sf", endpoint = "tasks/create")]
-pub async fn create_task(
+/// The fields of the new-task and edit forms, as posted (the new-task form has no status).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TaskFields {
     title: String,
     description: Option<String>,
     link: Option<String>,
     category: Option<String>,
     priority: Option<String>,
+    status: Option<String>,
     due_date: Option<String>,
     due_time: Option<String>,
+    /// The checkbox: present when ticked.
     spaced_revision: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl TaskFields {
+    /// As the API takes them: every field the form shows is set (an empty one clears it).
+    fn input(&self) -> spacedly_server::tasks::TaskInput {
+        let due = backend::due_value(
+            self.due_date.as_deref().unwrap_or_default(),
+            self.due_time.as_deref().unwrap_or_default(),
+        );
+        spacedly_server::tasks::TaskInput {
+            title: Some(self.title.clone()),
+            description: Some(self.description.clone()),
+            link: Some(self.link.clone()),
+            category: Some(self.category.clone()),
+            priority: self.priority.clone().filter(|p| !p.is_empty()),
+            status: self.status.clone().filter(|s| !s.is_empty()),
+            due_date: Some(Some(due)),
+            spaced_revision: Some(self.spaced_revision.is_some()),
+            ..Default::default()
+        }
+    }
+
+    /// A refused form: the errors under the form's field names, and what was typed kept.
+    fn refused(&self, outcome: crate::forms::Outcome) -> crate::forms::Outcome {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        with_form_fields(outcome).keep(&[
+            ("title", &self.title),
+            ("description", &text(&self.description)),
+            ("link", &text(&self.link)),
+            ("category", &text(&self.category)),
+            ("priority", &text(&self.priority)),
+            ("status", &text(&self.status)),
+            ("due_date", &text(&self.due_date)),
+            ("due_time", &text(&self.due_time)),
+        ])
+    }
+}
+
+#[server(prefix = "/_sf", endpoint = "tasks/create")]
+pub async fn create_task(
+    #[server(flatten)] fields: TaskFields,
     return_to: Option<String>,
     form_id: Option<String>,
     nonce: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
-    use spacedly_server::tasks::{self, TaskInput};
+    let quick = form_id.as_deref() == Some(form::QUICK_ADD);
+    let form_id = if quick { form::QUICK_ADD } else { form::NEW };
+    let back = back_to(&return_to, "/tasks/new");
     let user = crate::forms::require_user().await?;
     crate::forms::submit(nonce, async move {
         let state = crate::forms::state()?;
-        let form_id = match form_id.as_deref() {
-            Some(form::QUICK_ADD) => form::QUICK_ADD,
-            _ => form::NEW,
+        let created = match fields.input().parse(backend::zone(&user), true) {
+            Ok(changes) => {
+                spacedly_server::tasks::create(&state.pool, user.id, changes, state.now()).await
+            }
+            Err(e) => Err(e),
         };
-        let due = backend::due_value(
-            due_date.as_deref().unwrap_or_default(),
-            due_time.as_deref().unwrap_or_default(),
-        );
-        let input = TaskInput {
-            title: Some(title.clone()),
-            description: Some(description.clone()),
-            link: Some(link.clone()),
-            category: Some(category.clone()),
-            priority: priority.clone().filter(|p| !p.is_empty()),
-            due_date: Some(Some(due)),
-            spaced_revision: Some(spaced_revision.is_some()),
-            ..Default::default()
-        };
-        let back = back_to(&return_to, "/tasks/new");
-        let typed = |outcome: Outcome| {
-            outcome.keep(&[
-                ("title", &title),
-                ("description", description.as_deref().unwrap_or_default()),
-                ("link", link.as_deref().unwrap_or_default()),
-                ("category", category.as_deref().unwrap_or_default()),
-                ("priority", priority.as_deref().unwrap_or_default()),
-                ("due_date", due_date.as_deref().unwrap_or_default()),
-                ("due_time", due_time.as_deref().unwrap_or_default()),
-            ])
-        };
-        let changes = match input.parse(backend::zone(&user), true) {
-            Ok(changes) => changes,
-            Err(e) => return Ok(typed(with_form_fields(Outcome::error(back, form_id, e)))),
-        };
-        Ok(
-            match tasks::create(&state.pool, user.id, changes, state.now()).await {
-                Ok(task) => {
-                    let to = if form_id == form::QUICK_ADD {
-                        back
-                    } else {
-                        format!("/tasks/{}", task.id)
-                    };
-                    Outcome::ok(to, "", format!("Task “{}” added.", task.title))
-                }
-                Err(e) => typed(with_form_fields(Outcome::error(back, form_id, e))),
-            },
-        )
+        Ok(match created {
+            Ok(task) => {
+                let to = if quick {
+                    back
+                } else {
+                    format!("/tasks/{}", task.id)
+                };
+                Outcome::ok(to, "", format!("Task “{}” added.", task.title))
+            }
+            Err(e) => fields.refused(Outcome::error(back, form_id, e)),
+        })
     })
     .await
 }
@@ -429,22 +445,13 @@ fn with_form_fields(mut outcome: crate::forms::Outcome) -> crate::forms::Outcome
     outcome
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/_sf", endpoint = "tasks/update")]
 pub async fn update_task(
     id: String,
-    title: String,
-    description: Option<String>,
-    link: Option<String>,
-    category: Option<String>,
-    priority: Option<String>,
-    status: Option<String>,
-    due_date: Option<String>,
-    due_time: Option<String>,
-    spaced_revision: Option<String>,
+    #[server(flatten)] fields: TaskFields,
 ) -> Result<(), ServerFnError> {
     use crate::forms::Outcome;
-    use spacedly_server::tasks::{self, TaskInput};
+    use spacedly_server::tasks;
     let user = crate::forms::require_user().await?;
     crate::forms::submit(None, async move {
         let state = crate::forms::state()?;
@@ -452,43 +459,16 @@ pub async fn update_task(
             return Ok(Outcome::failed("/tasks", "", "That task does not exist."));
         };
         let page = format!("/tasks/{task_id}");
-        let due = backend::due_value(
-            due_date.as_deref().unwrap_or_default(),
-            due_time.as_deref().unwrap_or_default(),
-        );
-        let input = TaskInput {
-            title: Some(title.clone()),
-            description: Some(description.clone()),
-            link: Some(link.clone()),
-            category: Some(category.clone()),
-            priority: priority.clone().filter(|p| !p.is_empty()),
-            status: status.clone().filter(|s| !s.is_empty()),
-            due_date: Some(Some(due)),
-            spaced_revision: Some(spaced_revision.is_some()),
-            ..Default::default()
+        let updated = match fields.input().parse(backend::zone(&user), false) {
+            Ok(changes) => tasks::update(&state.pool, user.id, task_id, changes, state.now()).await,
+            Err(e) => Err(e),
         };
-        let typed = |outcome: Outcome| {
-            with_form_fields(outcome).keep(&[
-                ("title", &title),
-                ("description", description.as_deref().unwrap_or_default()),
-                ("link", link.as_deref().unwrap_or_default()),
-                ("category", category.as_deref().unwrap_or_default()),
-                ("priority", priority.as_deref().unwrap_or_default()),
-                ("status", status.as_deref().unwrap_or_default()),
-                ("due_date", due_date.as_deref().unwrap_or_default()),
-                ("due_time", due_time.as_deref().unwrap_or_default()),
-            ])
-        };
-        let changes = match input.parse(backend::zone(&user), false) {
-            Ok(changes) => changes,
-            Err(e) => return Ok(typed(Outcome::error(page, form::EDIT, e))),
-        };
-        Ok(
-            match tasks::update(&state.pool, user.id, task_id, changes, state.now()).await {
-                Ok(_) => Outcome::ok(page, form::EDIT, "Saved."),
-                Err(e) => typed(Outcome::error(page, form::EDIT, e)),
-            },
-        )
+        Ok(match updated {
+            Ok(_) => Outcome::ok(page, form::EDIT, "Saved."),
+            // Not one of the user's tasks: its page would be a 404.
+            Err(e @ spacedly_server::error::AppError::NotFound) => Outcome::error("/tasks", "", e),
+            Err(e) => fields.refused(Outcome::error(page, form::EDIT, e)),
+        })
     })
     .await
 }

@@ -1,4 +1,4 @@
-//! Fast JSON writing for the values every list answer repeats: instants and resource paths.
+//! Fast JSON writing for the values every list answer repeats: instants.
 //!
 //! chrono's serde writes an instant through `Display`, and serde_json escapes each piece of it
 //! as its own string; on GET /api/tasks (five instants per task, one per attachment and
@@ -9,8 +9,7 @@
 //! Use with `#[serde(serialize_with = "crate::api::json::utc")]` (or `utc_opt`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
-use uuid::Uuid;
+use serde::Serializer;
 
 /// serde `serialize_with` for a `DateTime<Utc>`.
 pub fn utc<S: Serializer>(dt: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -28,45 +27,10 @@ pub fn utc_opt<S: Serializer>(
     }
 }
 
-/// A path made of a fixed prefix and a resource id (`/api/attachments/{id}`), written as one
-/// string without allocating.
-#[derive(Debug, Clone, Copy)]
-pub struct IdPath {
-    prefix: &'static str,
-    id: Uuid,
-}
-
-/// The longest prefix an [`IdPath`] takes.
-const MAX_PREFIX: usize = 64;
-
-impl IdPath {
-    /// `prefix` is a constant of the code, at most 64 bytes.
-    pub const fn new(prefix: &'static str, id: Uuid) -> Self {
-        assert!(
-            prefix.len() <= MAX_PREFIX,
-            "an IdPath prefix is at most 64 bytes"
-        );
-        Self { prefix, id }
-    }
-}
-
-impl Serialize for IdPath {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; MAX_PREFIX + uuid::fmt::Hyphenated::LENGTH];
-        let prefix = self.prefix.as_bytes();
-        buf[..prefix.len()].copy_from_slice(prefix);
-        let id = self
-            .id
-            .hyphenated()
-            .encode_lower(&mut buf[prefix.len()..prefix.len() + uuid::fmt::Hyphenated::LENGTH]);
-        let len = prefix.len() + id.len();
-        serializer.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Serialize;
     use chrono::{NaiveDate, TimeZone};
 
     fn ours(dt: DateTime<Utc>) -> String {
@@ -153,16 +117,6 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&W(Some(dt))).unwrap(),
             "\"2026-01-02T03:04:05Z\""
-        );
-    }
-
-    #[test]
-    fn an_id_path_is_the_prefix_and_the_hyphenated_id() {
-        let id = Uuid::parse_str("0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80").unwrap();
-        let path = IdPath::new("/api/attachments/", id);
-        assert_eq!(
-            serde_json::to_string(&path).unwrap(),
-            "\"/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80\""
         );
     }
 }

@@ -26,7 +26,6 @@ use super::{
     MAX_FILES_PER_REQUEST, MAX_FILE_SIZE,
 };
 use crate::{
-    api::json::IdPath,
     error::{created, ok, ApiOk, AppError, AppResult, Empty},
     http::{admission::Deferred, flash::Flash},
     identity::CurrentUser,
@@ -35,6 +34,11 @@ use crate::{
 
 /// Where one stored file is downloaded: this and its id.
 pub const URL_PREFIX: &str = "/api/attachments/";
+
+/// The root-relative address of one stored file.
+pub fn file_url(id: Uuid) -> String {
+    format!("{URL_PREFIX}{id}")
+}
 
 /// Ten files of 10 MB and the multipart framing around them.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_FILES_PER_REQUEST * (MAX_FILE_SIZE as usize) + 1024 * 1024;
@@ -65,7 +69,7 @@ pub struct AttachmentJson {
     pub file_type: String,
     /// Root-relative: `/api/attachments/<id>`.
     #[schema(value_type = String)]
-    pub file_url: IdPath,
+    pub file_url: String,
     pub width: Option<i32>,
     pub height: Option<i32>,
     #[serde(serialize_with = "crate::api::json::utc")]
@@ -277,7 +281,7 @@ fn attachment_json(a: &service::Attachment) -> AttachmentJson {
         original_name: a.original_name.clone(),
         file_size: a.size,
         file_type: a.content_type.clone(),
-        file_url: IdPath::new(URL_PREFIX, a.id),
+        file_url: file_url(a.id),
         width: a.width,
         height: a.height,
         created_at: a.created_at,

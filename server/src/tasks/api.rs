@@ -5,7 +5,6 @@
 use crate::clock::Clock;
 use axum::extract::FromRef;
 use sqlx::PgPool;
-use std::borrow::Cow;
 
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
@@ -16,12 +15,11 @@ use uuid::Uuid;
 
 use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
 use crate::{
-    api::{json::IdPath, ApiJson},
-    db::Db,
-    error::{created, ok, ok_sized, ApiOk, AppResult, Empty},
+    api::ApiJson,
+    error::{created, ok, ApiOk, AppResult, Empty},
     identity::CurrentUser,
     state::Services,
-    validate::Validator,
+    validate::{Choice, Validator},
 };
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -41,6 +39,14 @@ where
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskData {
     pub task: TaskJson,
+}
+
+impl From<TaskDetails> for TaskData {
+    fn from(details: TaskDetails) -> Self {
+        Self {
+            task: TaskJson::from(details),
+        }
+    }
 }
 
 /// `data` of GET /api/tasks: every task when no paging is asked for.
@@ -93,10 +99,9 @@ pub struct AttachmentJson {
     pub file_name: String,
     pub original_name: String,
     pub file_size: i64,
-    #[schema(value_type = String)]
-    pub file_type: Cow<'static, str>,
-    #[schema(value_type = String, example = "/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80")]
-    pub file_url: IdPath,
+    pub file_type: String,
+    #[schema(example = "/api/attachments/0b6c1e9e-58a4-4c55-9d43-3f1f2f6a7b80")]
+    pub file_url: String,
     pub width: Option<i32>,
     pub height: Option<i32>,
     #[serde(serialize_with = "crate::api::json::utc")]
@@ -110,31 +115,12 @@ pub struct ReminderJson {
     pub task_id: Uuid,
     #[serde(serialize_with = "crate::api::json::utc")]
     pub scheduled_at: DateTime<Utc>,
-    #[schema(value_type = String)]
-    pub status: Cow<'static, str>,
+    pub status: &'static str,
     /// The channel: email, push or both.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
-    pub channel: Cow<'static, str>,
-    #[schema(value_type = String)]
-    pub kind: Cow<'static, str>,
+    pub channel: &'static str,
+    pub kind: &'static str,
     pub message: String,
-}
-
-impl TaskJson {
-    /// About how many bytes of JSON a task becomes: its texts and the fixed part of each
-    /// object (keys, ids, instants), measured on the original client's shape.
-    fn size_hint(d: &TaskDetails) -> usize {
-        let t = &d.task;
-        let texts = t.title.len() + t.description.len() + t.link.len() + t.category.len();
-        let attachments: usize = d
-            .attachments
-            .iter()
-            .map(|a| 300 + 2 * a.original_name.len() + a.content_type.len())
-            .sum();
-        let reminders: usize = d.reminders.iter().map(|r| 220 + r.message.len()).sum();
-        450 + texts + attachments + reminders
-    }
 }
 
 impl From<TaskDetails> for TaskJson {
@@ -162,10 +148,10 @@ impl From<TaskDetails> for TaskJson {
                 .map(|a| AttachmentJson {
                     id: a.id,
                     file_name: a.original_name.clone(),
-                    file_url: IdPath::new(crate::attachments::api::URL_PREFIX, a.id),
+                    file_url: crate::attachments::api::file_url(a.id),
                     original_name: a.original_name,
                     file_size: a.size,
-                    file_type: a.content_type.into(),
+                    file_type: a.content_type,
                     width: a.width,
                     height: a.height,
                     created_at: a.created_at,
@@ -182,9 +168,9 @@ impl From<super::ReminderSummary> for ReminderJson {
             id: r.id,
             task_id: r.task_id,
             scheduled_at: r.scheduled_at,
-            status: r.status.as_str().into(),
-            channel: r.channel.as_str().into(),
-            kind: r.kind.as_str().into(),
+            status: r.status.as_str(),
+            channel: r.channel.as_str(),
+            kind: r.kind.as_str(),
             message: r.message,
         }
     }
@@ -310,25 +296,19 @@ impl ListParams {
 async fn list(
     State(state): State<Services>,
     CurrentUser(user): CurrentUser,
-    Db(mut conn): Db,
     Query(params): Query<ListParams>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let query = params.parse()?;
     let zone = super::zone_of(&user.timezone);
-    let list = super::list_on(&mut conn, user.id, zone, &query, state.now()).await?;
-    // Back to the pool before the answer is written.
-    drop(conn);
-    let size_hint = list.tasks.iter().map(TaskJson::size_hint).sum::<usize>() + 128;
-    let tasks: Vec<TaskJson> = list.tasks.into_iter().map(TaskJson::from).collect();
-    Ok(ok_sized(
+    let list = super::list(&state.pool, user.id, zone, &query, state.now()).await?;
+    Ok(ok(
         "Tasks",
         TaskListData {
-            tasks,
+            tasks: list.tasks.into_iter().map(TaskJson::from).collect(),
             page: list.page,
             limit: list.limit,
             total: list.total,
         },
-        size_hint,
     ))
 }
 
@@ -345,12 +325,7 @@ async fn create(
         attachments: vec![],
         reminders: vec![],
     };
-    Ok(created(
-        "Task created",
-        TaskData {
-            task: TaskJson::from(details),
-        },
-    ))
+    Ok(created("Task created", TaskData::from(details)))
 }
 
 #[utoipa::path(get, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
@@ -360,12 +335,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let details = super::details(&state.pool, user.id, task_id(&id)?).await?;
-    Ok(ok(
-        "Task",
-        TaskData {
-            task: TaskJson::from(details),
-        },
-    ))
+    Ok(ok("Task", TaskData::from(details)))
 }
 
 #[utoipa::path(put, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), request_body = TaskInput, responses((status = 200, body = ApiOk<TaskData>), (status = 404, body = crate::error::ErrorBody)))]
@@ -379,12 +349,7 @@ async fn update(
     let changes = input.parse(super::zone_of(&user.timezone), false)?;
     super::update(&state.pool, user.id, id, changes, state.now()).await?;
     let details = super::details(&state.pool, user.id, id).await?;
-    Ok(ok(
-        "Task updated",
-        TaskData {
-            task: TaskJson::from(details),
-        },
-    ))
+    Ok(ok("Task updated", TaskData::from(details)))
 }
 
 #[utoipa::path(delete, path = "/{id}", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<Empty>), (status = 404, body = crate::error::ErrorBody)))]

@@ -22,6 +22,7 @@ use crate::{
     attachments,
     error::{AppError, AppResult},
     notifications::{self, Kind},
+    validate::Choice,
 };
 
 #[derive(Debug, Clone)]
@@ -479,17 +480,8 @@ pub async fn list(
 ) -> AppResult<TaskList> {
     // One connection for the whole list: under load, a request that started is not queued
     // again for each of its statements.
-    list_on(&mut *pool.acquire().await?, user_id, zone, query, now).await
-}
-
-/// [`list`] on a connection the caller holds.
-pub async fn list_on(
-    conn: &mut sqlx::PgConnection,
-    user_id: Uuid,
-    zone: Tz,
-    query: &ListQuery,
-    now: DateTime<Utc>,
-) -> AppResult<TaskList> {
+    let mut conn = pool.acquire().await?;
+    let conn = &mut *conn;
     let (due_from, due_to) = match query.due {
         Some(due) => {
             let (from, to) = due_window(due, now, zone);

@@ -5,7 +5,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::{error::AppError, validate::Validator};
+use crate::{
+    error::AppError,
+    validate::{same_word, Choice, Validator},
+};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5000;
@@ -25,25 +28,16 @@ pub enum Priority {
     High = 3,
 }
 
-/// Whether `raw` is `word` (lowercase, with `-`) in any case and with `_` for `-`.
-fn same_word(raw: &str, word: &str) -> bool {
-    raw.len() == word.len()
-        && raw
-            .bytes()
-            .zip(word.bytes())
-            .all(|(r, w)| r.to_ascii_lowercase() == w || (r == b'_' && w == b'-'))
+impl Choice for Priority {
+    const ALL: &'static [Self] = &[Self::Low, Self::Medium, Self::High];
+    const NAME: &'static str = "priority";
+
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 impl Priority {
-    /// Any case: "high", "High", "HIGH".
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        [Self::Low, Self::Medium, Self::High]
-            .into_iter()
-            .find(|p| same_word(raw, p.as_str()))
-            .ok_or_else(|| "Choose a priority: low, medium or high".into())
-    }
-
     /// As the original web client shows it: capitalised.
     pub fn label(self) -> &'static str {
         match self {
@@ -72,20 +66,20 @@ pub enum Status {
     Completed,
 }
 
-impl Status {
-    /// Any case, `_` for `-`, and "to-do" for "todo". Allocates nothing (stored values are
-    /// parsed for every task of a list).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if same_word(raw, "to-do") {
-            return Ok(Self::Todo);
-        }
-        [Self::Todo, Self::InProgress, Self::Completed]
-            .into_iter()
-            .find(|s| same_word(raw, s.as_str()))
-            .ok_or_else(|| "Choose a status: todo, in-progress or completed".into())
+impl Choice for Status {
+    const ALL: &'static [Self] = &[Self::Todo, Self::InProgress, Self::Completed];
+    const NAME: &'static str = "status";
+
+    fn word(self) -> &'static str {
+        self.as_str()
     }
 
+    fn alias(raw: &str) -> Option<Self> {
+        same_word(raw, "to-do").then_some(Self::Todo)
+    }
+}
+
+impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Todo => "todo",

@@ -30,8 +30,8 @@ pub fn utc_opt<S: Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Serialize;
     use chrono::{NaiveDate, TimeZone};
+    use serde::Serialize;
 
     fn ours(dt: DateTime<Utc>) -> String {
         #[derive(Serialize)]

@@ -80,12 +80,15 @@ lint: sqlx-db
 	python3 scripts/check-layers.py
 	cargo fmt --all --check
 	cargo clippy --workspace --features ssr --tests -- -D warnings
+	cargo clean -q -p apalis-postgres
 	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace --check -- -p spacedly-server
 
 # The database the SQL macros are checked against: a fresh one with our migrations and the job
 # queue's (apalis's, from its crate: some of our statements read and change its jobs table).
-# sqlx-cli recompiles every crate that uses sqlx's macros, apalis-postgres included, so .sqlx/
-# also holds the job queue's statements, checked against the same schema.
+# sqlx-cli means to recompile every crate that uses sqlx's macros, apalis-postgres included, so
+# .sqlx/ also holds the job queue's statements, checked against the same schema; its own clean
+# of that crate did not always take (the job queue's files came and went between runs), so the
+# recipes clean it first.
 SQLX_DB := spacedly_sqlx
 APALIS_MIGRATIONS = $$(cargo metadata --format-version 1 --locked | python3 -c 'import json, os, sys; print(next(os.path.dirname(p["manifest_path"]) for p in json.load(sys.stdin)["packages"] if p["name"] == "apalis-postgres") + "/migrations")')
 sqlx-db:
@@ -96,6 +99,7 @@ sqlx-db:
 
 ## sqlx-prepare: rewrite .sqlx/ after changing a statement or a migration (commit it with the change)
 sqlx-prepare: sqlx-db
+	cargo clean -q -p apalis-postgres
 	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace -- -p spacedly-server
 
 fmt:

@@ -398,6 +398,10 @@ pub async fn set_password(password: String) -> Result<(), ServerFnError> {
                     form::PASSWORD,
                     "Password set: you can now also sign in with your email.",
                 ),
+                // It has one already (set from another tab): the page now shows the change form.
+                Err(e @ spacedly_server::AppError::Conflict(_)) => {
+                    Outcome::error(to, form::PASSWORD, e)
+                }
                 Err(e) => Outcome::error(to, form::SET_PASSWORD, e),
             },
         )

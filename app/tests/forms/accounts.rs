@@ -686,17 +686,20 @@ async fn set_password_gives_a_passwordless_account_one(pool: PgPool) {
     let fresh = site.browser().at("198.51.100.3", "curl/8.0");
     fresh.login(ADA, NEW_PASSWORD).await.see_other("/dashboard");
 
-    // A second time (a form left open in another tab): refused, the password stays. The
-    // refusal is filed under the set-password form, which the page no longer shows once the
-    // account has a password, so the page says nothing (see the report of this test suite).
+    // A second time (a form left open in another tab): refused, the password stays, and the
+    // page says so under the change-password form it now shows.
     let hash: Option<String> = site.scalar("SELECT password_hash FROM users").await;
-    browser
-        .post_form(
+    let page = browser
+        .submit(
             "/_sf/account/set-password",
             &[("password", "yet another secret")],
+            "/settings#password",
         )
-        .await
-        .see_other("/settings#password");
+        .await;
+    page.shows_error(
+        "Your account already has a password; change it instead",
+        &[],
+    );
     assert_eq!(
         site.scalar::<Option<String>>("SELECT password_hash FROM users")
             .await,

@@ -485,22 +485,24 @@ pub async fn change_password(
 pub async fn set_password(state: &Services, user: &User, new_password: &str) -> AppResult<User> {
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::validation("password", m))?;
+    let has_one =
+        || AppError::Conflict("Your account already has a password; change it instead".into());
     if user.password_hash.is_some() {
-        return Err(AppError::Conflict(
-            "Your account already has a password; change it instead".into(),
-        ));
+        return Err(has_one());
     }
     let hash = password::hash(password.expose().to_string()).await?;
-    let user = sqlx::query_as!(
+    // Only while it has none: of two requests at once, the second changes nothing.
+    sqlx::query_as!(
         User,
-        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+        "UPDATE users SET password_hash = $2, updated_at = $3
+         WHERE id = $1 AND password_hash IS NULL RETURNING *",
         user.id,
         hash,
         state.now(),
     )
-    .fetch_one(&state.pool)
-    .await?;
-    Ok(user)
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or_else(has_one)
 }
 
 /// Ends every session of the user (the caller signs the current one out too).

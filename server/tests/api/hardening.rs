@@ -749,3 +749,54 @@ async fn a_device_cookie_expires_after_a_year(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+// Setting a first password: of several requests at once (two tabs, a replay), one sets it and
+// the others are refused; none overwrites the password the first one set.
+#[sqlx::test(migrations = false)]
+async fn parallel_first_passwords_set_one(pool: PgPool) {
+    let app = crate::common::spawn_app(pool).await;
+    let mut ada = Client::new(&app);
+    register(&mut ada, "ada@example.com").await;
+    sign_in(&mut ada, "ada@example.com").await;
+    // As an account made by Google sign-in: no password.
+    sqlx::query("UPDATE users SET password_hash = NULL")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let cookie = ada.cookie.clone();
+    let statuses = futures::future::join_all((0..6).map(|i| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let mut client = Client::new(app);
+            client.cookie = cookie;
+            let password = format!("first passphrase number {i}");
+            let (status, _, _) = client
+                .post("/api/user/set-password", json!({ "password": password }))
+                .await;
+            (status, password)
+        }
+    }))
+    .await;
+    let set: Vec<_> = statuses
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .collect();
+    let refused = statuses
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((set.len(), refused), (1, 5), "{statuses:?}");
+    let mut fresh = Client::new(&app);
+    fresh.ip = "198.51.100.77";
+    let (status, _, body) = fresh
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": set[0].1}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the password that was set is the one kept: {body}"
+    );
+}

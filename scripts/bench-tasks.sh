@@ -43,19 +43,9 @@ before_rps=()
 if [ -n "${BASELINE_BIN:-}" ]; then
   BEFORE_PORT=$((PORT + 1))
   BEFORE_BASE="http://127.0.0.1:$BEFORE_PORT"
-  bash scripts/db.sh reset spacedly_bench_before >/dev/null
-  rm -rf .data/bench-before
-  APP_ENV=development HOST=127.0.0.1 PORT=$BEFORE_PORT PUBLIC_URL=$BEFORE_BASE \
-    DATABASE_URL="$(bash scripts/db.sh url spacedly_bench_before)" DATA_DIR=.data/bench-before \
-    LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
-    RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
-    "$BASELINE_BIN" serve > /tmp/spacedly-bench-before.log 2>&1 &
-  BEFORE_PID=$!
+  start_server "$BASELINE_BIN" "$BEFORE_PORT" spacedly_bench_before
+  BEFORE_PID=$STARTED_PID
   trap 'kill $PID $BEFORE_PID 2>/dev/null || true; wait $PID $BEFORE_PID 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
-    curl -fsS "$BEFORE_BASE/health" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
   seed_tasks "$BEFORE_BASE" "$(bash scripts/db.sh url spacedly_bench_before)"
   BEFORE_TOKEN=$TOKEN
 fi

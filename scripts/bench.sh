@@ -10,20 +10,29 @@ CONNECTIONS=32
 BIN=target/release/spacedly
 OUT=BENCHMARKS.md
 
-bash scripts/db.sh reset spacedly_bench >/dev/null
-rm -rf .data/bench
-APP_ENV=development HOST=127.0.0.1 PORT=$PORT PUBLIC_URL=http://127.0.0.1:$PORT \
-  DATABASE_URL="$(bash scripts/db.sh url spacedly_bench)" DATA_DIR=.data/bench \
-  LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
-  RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
-  "$BIN" serve > /tmp/spacedly-bench.log 2>&1 &
-PID=$!
+# Starts server binary $1 on port $2 with a fresh database $3 and data folder .data/$3, the
+# global rate limit raised; waits until it answers and sets STARTED_PID. (Also used by
+# bench-tasks.sh for the baseline server.)
+start_server() {
+  local bin=$1 port=$2 db=$3
+  bash scripts/db.sh reset "$db" >/dev/null
+  rm -rf ".data/$db"
+  APP_ENV=development HOST=127.0.0.1 PORT=$port PUBLIC_URL=http://127.0.0.1:$port \
+    DATABASE_URL="$(bash scripts/db.sh url "$db")" DATA_DIR=".data/$db" \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn \
+    RATE_LIMIT_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000 \
+    "$bin" serve > "/tmp/$db.log" 2>&1 &
+  STARTED_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null
+}
+
+start_server "$BIN" "$PORT" spacedly_bench
+PID=$STARTED_PID
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
 idle_rss=$(rss_kib)

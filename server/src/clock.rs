@@ -4,19 +4,28 @@
 //! way to move time from outside.
 //!
 //! Every rule that depends on the time (expiries, cooldowns, rate-limit windows, recent
-//! sign-ins, session expiry, the next run of a failed job) takes `now` from here, and our SQL
+//! sign-ins, session expiry, the next run of a failed job, request deadlines) takes `now` from
+//! here, and waits for a moment with [`Clock::sleep_until`] (which a manual clock ends when it
+//! is moved past that moment, so a test moves time instead of sleeping), and our SQL
 //! receives it as a bind parameter instead of calling `now()` (nor leaving a timestamp to a
 //! column's `DEFAULT now()`), so the database and the code agree on the time in tests too. The
 //! one clock we do not control is the job queue's: apalis's own statements compare a job's
 //! `run_at` with the database's `now()` (see `jobs`).
 
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Default)]
 pub struct Clock {
+    /// The manual time; its receivers are the waits in progress.
     #[cfg(feature = "test-clock")]
-    manual: Option<std::sync::Arc<std::sync::Mutex<DateTime<Utc>>>>,
+    manual: Option<std::sync::Arc<tokio::sync::watch::Sender<DateTime<Utc>>>>,
 }
+
+/// A wait on the clock ended before the work it bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
 
 impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,9 +46,47 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         #[cfg(feature = "test-clock")]
         if let Some(manual) = &self.manual {
-            return *manual.lock().unwrap_or_else(|e| e.into_inner());
+            return *manual.borrow();
         }
         Utc::now()
+    }
+
+    /// Ends once the clock reads `at` or later (at once for a past instant).
+    pub async fn sleep_until(&self, at: DateTime<Utc>) {
+        #[cfg(feature = "test-clock")]
+        if let Some(manual) = &self.manual {
+            // The sender lives as long as this clock, so the wait ends only by the time.
+            let _ = manual.subscribe().wait_for(|now| *now >= at).await;
+            return;
+        }
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+    }
+
+    /// Runs `work` until the clock reads `at`; [`Elapsed`] if it was not done by then.
+    pub async fn timeout_at<T>(
+        &self,
+        at: DateTime<Utc>,
+        work: impl Future<Output = T>,
+    ) -> Result<T, Elapsed> {
+        tokio::select! {
+            biased;
+            done = work => Ok(done),
+            () = self.sleep_until(at) => Err(Elapsed),
+        }
+    }
+
+    /// Runs `work` for at most `limit` from now (a limit past the calendar means no limit).
+    pub async fn timeout<T>(
+        &self,
+        limit: std::time::Duration,
+        work: impl Future<Output = T>,
+    ) -> Result<T, Elapsed> {
+        let at = chrono::TimeDelta::from_std(limit)
+            .ok()
+            .and_then(|limit| self.now().checked_add_signed(limit))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        self.timeout_at(at, work).await
     }
 }
 
@@ -48,11 +95,12 @@ impl Clock {
     /// A clock that stands still at `start` until set or advanced (tests only).
     pub fn manual(start: DateTime<Utc>) -> Self {
         Self {
-            manual: Some(std::sync::Arc::new(std::sync::Mutex::new(start))),
+            manual: Some(std::sync::Arc::new(tokio::sync::watch::Sender::new(start))),
         }
     }
 
-    /// Moves a manual clock to `at` (every clone sees it). Panics on the system clock.
+    /// Moves a manual clock to `at` (every clone sees it, and the waits it passes end). Panics
+    /// on the system clock.
     #[allow(
         clippy::expect_used,
         reason = "tests only (feature test-clock): setting the system clock is a test's mistake"
@@ -62,7 +110,7 @@ impl Clock {
             .manual
             .as_ref()
             .expect("only a manual clock can be set");
-        *manual.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        manual.send_replace(at);
     }
 
     pub fn advance(&self, by: chrono::Duration) {
@@ -84,6 +132,29 @@ mod tests {
         assert_eq!(clock.now(), start);
         clone.advance(chrono::Duration::minutes(5));
         assert_eq!(clock.now(), start + chrono::Duration::minutes(5));
+    }
+
+    #[tokio::test]
+    async fn a_wait_on_a_manual_clock_ends_when_the_clock_passes_it() {
+        let start = Utc::now();
+        let clock = Clock::manual(start);
+        let wait = tokio::spawn({
+            let clock = clock.clone();
+            async move {
+                clock
+                    .timeout_at(start + chrono::Duration::hours(1), std::future::pending::<()>())
+                    .await
+            }
+        });
+        tokio::task::yield_now().await;
+        clock.advance(chrono::Duration::minutes(59));
+        tokio::task::yield_now().await;
+        assert!(!wait.is_finished(), "not before its time");
+        clock.advance(chrono::Duration::minutes(1));
+        assert_eq!(wait.await.unwrap(), Err(Elapsed));
+        // Work done in time is not cut off, and a past instant does not wait.
+        assert_eq!(clock.timeout(std::time::Duration::ZERO, async { 7 }).await, Ok(7));
+        clock.sleep_until(start).await;
     }
 
     #[test]

@@ -152,26 +152,33 @@ pub const SLOWEST_UPLOAD_RATE: u64 = 64 * 1024;
 /// photo from a phone on a poor line (30 s + 160 s) gets through, and the whole body's time
 /// grows with its length; a body trickled in a few bytes at a time is cut off soon after the
 /// grace, so it cannot hold its memory reservation for long without sending.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Pace {
-    start: tokio::time::Instant,
+    clock: Clock,
+    start: DateTime<Utc>,
     grace: Duration,
 }
 
 impl Pace {
-    pub fn new(start: tokio::time::Instant, grace: Duration) -> Self {
-        Self { start, grace }
+    /// A pace that starts now on `clock`.
+    pub fn new(clock: &Clock, grace: Duration) -> Self {
+        Self {
+            clock: clock.clone(),
+            start: clock.now(),
+            grace,
+        }
     }
 
     /// When the next bytes must have come, `received` bytes in.
-    pub fn due(&self, received: u64) -> tokio::time::Instant {
+    pub fn due(&self, received: u64) -> DateTime<Utc> {
         let wait = self
             .grace
             .saturating_add(Duration::from_secs(received.div_ceil(SLOWEST_UPLOAD_RATE)));
         // A request timeout set absurdly high means, in effect, no deadline (not a panic).
-        self.start
-            .checked_add(wait)
-            .unwrap_or_else(|| self.start + Duration::from_secs(100 * 365 * 24 * 3600))
+        chrono::TimeDelta::from_std(wait)
+            .ok()
+            .and_then(|wait| self.start.checked_add_signed(wait))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Runs one read of the body, 408 when it ends past [`Pace::due`].
@@ -180,7 +187,8 @@ impl Pace {
         received: u64,
         read: impl std::future::Future<Output = T>,
     ) -> AppResult<T> {
-        tokio::time::timeout_at(self.due(received), read)
+        self.clock
+            .timeout_at(self.due(received), read)
             .await
             .map_err(|_| {
                 AppError::TimedOut(
@@ -205,7 +213,7 @@ async fn reserve_and_read(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let reservation = budget.reserve(user, length, UPLOAD_MEMORY_WAIT).await?;
-    let pace = Pace::new(tokio::time::Instant::now(), state.config.request_timeout);
+    let pace = Pace::new(&state.clock, state.config.request_timeout);
     Ok((read_files(multipart, pace).await?, reservation))
 }
 
@@ -329,7 +337,9 @@ async fn upload(
         // the end rather than being cut off between a stored file and its row.
         let _place = match &deferred {
             Some(Extension(deferred)) => Some(
-                tokio::time::timeout(state.config.request_timeout, deferred.enter())
+                state
+                    .clock
+                    .timeout(state.config.request_timeout, deferred.enter())
                     .await
                     .ok()
                     .and_then(Result::ok)
@@ -457,47 +467,42 @@ async fn remove(
 mod tests {
     use super::*;
 
+    fn clock() -> Clock {
+        Clock::manual(chrono::Utc::now())
+    }
+
     #[test]
     fn an_upload_body_keeps_the_slowest_rate_after_the_request_timeout() {
-        let start = tokio::time::Instant::now();
-        let pace = Pace::new(start, Duration::from_secs(30));
-        assert_eq!(pace.due(0), start + Duration::from_secs(30));
+        let clock = clock();
+        let start = clock.now();
+        let secs = chrono::Duration::seconds;
+        let pace = Pace::new(&clock, Duration::from_secs(30));
+        assert_eq!(pace.due(0), start + secs(30));
         // 10 MB in: 160 s more at 64 KiB/s.
-        assert_eq!(
-            pace.due(10 * 1024 * 1024),
-            start + Duration::from_secs(30 + 160)
-        );
+        assert_eq!(pace.due(10 * 1024 * 1024), start + secs(30 + 160));
         // Rounded up: a byte past a second's worth is another second.
-        assert_eq!(
-            pace.due(SLOWEST_UPLOAD_RATE + 1),
-            start + Duration::from_secs(32)
-        );
+        assert_eq!(pace.due(SLOWEST_UPLOAD_RATE + 1), start + secs(32));
         // A request timeout set absurdly high does not overflow the clock.
-        let endless = Pace::new(start, Duration::MAX);
-        assert!(endless.due(u64::MAX) > start + Duration::from_secs(365 * 24 * 3600));
+        let endless = Pace::new(&clock, Duration::MAX);
+        assert!(endless.due(u64::MAX) > start + chrono::Duration::days(365));
         // The largest body allowed: under half an hour in all.
         assert_eq!(
             pace.due(UPLOAD_BODY_LIMIT as u64),
-            start + Duration::from_secs(30 + 1616)
+            start + secs(30 + 1616)
         );
     }
 
     #[tokio::test]
     async fn a_read_past_its_pace_is_a_408() {
         // A grace of 100 ms: with nothing in yet, the next bytes are due 100 ms from now.
-        let now = tokio::time::Instant::now();
-        let pace = Pace::new(now, Duration::from_millis(100));
-        // 1 KiB in buys a second more: a read of 50 ms is in time.
-        let read = pace
-            .keep(1024, tokio::time::sleep(Duration::from_millis(50)))
-            .await;
-        assert!(read.is_ok());
-        // Nothing in, and nothing for a minute: given up when due, not after the minute.
-        let late = pace
-            .keep(0, tokio::time::sleep(Duration::from_secs(60)))
-            .await;
-        assert!(now.elapsed() < Duration::from_secs(10));
-        match late {
+        let clock = clock();
+        let pace = Pace::new(&clock, Duration::from_millis(100));
+        // A read that ends in time is kept.
+        assert!(pace.keep(1024, async {}).await.is_ok());
+        // Nothing in, and nothing coming: given up once the clock passes the 100 ms.
+        let late = tokio::spawn(async move { pace.keep(0, std::future::pending::<()>()).await });
+        clock.advance(chrono::Duration::milliseconds(100));
+        match late.await.unwrap() {
             Err(e @ AppError::TimedOut(_)) => {
                 assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT)
             }

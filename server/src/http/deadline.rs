@@ -18,17 +18,19 @@ use axum::{
 };
 
 use super::admission;
+use crate::clock::Clock;
 
-/// The deadline and the gate that tells uploads apart.
+/// The deadline, the clock it is kept on and the gate that tells uploads apart.
 #[derive(Clone)]
 pub struct Deadline {
     limit: Duration,
+    clock: Clock,
     gate: admission::Gate,
 }
 
 impl Deadline {
-    pub fn new(limit: Duration, gate: admission::Gate) -> Self {
-        Self { limit, gate }
+    pub fn new(limit: Duration, clock: Clock, gate: admission::Gate) -> Self {
+        Self { limit, clock, gate }
     }
 }
 
@@ -37,7 +39,7 @@ pub async fn enforce(State(deadline): State<Deadline>, request: Request, next: N
     if deadline.gate.admits_itself(&request) {
         return next.run(request).await;
     }
-    match tokio::time::timeout(deadline.limit, next.run(request)).await {
+    match deadline.clock.timeout(deadline.limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }

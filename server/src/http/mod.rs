@@ -304,7 +304,7 @@ pub fn layers(router: Router, state: &Services, gate: admission::Gate) -> Router
         .layer(RequestBodyLimitLayer::new(body_limit::MAX))
         // Uploads keep their own time (see `deadline`).
         .layer(middleware::from_fn_with_state(
-            deadline::Deadline::new(config.request_timeout, gate),
+            deadline::Deadline::new(config.request_timeout, state.clock.clone(), gate),
             deadline::enforce,
         ));
     let router = match cors {

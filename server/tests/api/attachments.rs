@@ -618,14 +618,28 @@ async fn short_timeout_app(pool: &PgPool, seconds: u64) -> TestApp {
     .await
 }
 
-/// A request whose body arrives only when the test sends it, in pieces; the receiver ends it.
+/// A request whose body arrives only when the test sends it, one piece at a time: the channel
+/// holds one piece, so [`taken`] tells when the server has read the last one sent.
 fn paced_body() -> (tokio::sync::mpsc::Sender<Vec<u8>>, Body) {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
     let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
         let chunk = rx.recv().await?;
         Some((Ok::<_, std::io::Error>(chunk), rx))
     }));
     (tx, body)
+}
+
+/// Waits until the server has read what was sent; `false` once it stopped reading (answered).
+async fn taken(tx: &tokio::sync::mpsc::Sender<Vec<u8>>) -> bool {
+    tx.reserve().await.is_ok()
+}
+
+/// Lets the server work on what it has, then tells whether `response` is there yet.
+async fn answered<T>(response: &tokio::task::JoinHandle<T>) -> bool {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    response.is_finished()
 }
 
 fn paced_upload(client: &Client<'_>, task: &str, length: usize, body: Body) -> Request<Body> {
@@ -646,8 +660,8 @@ async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
     let setup = spawn_app(pool.clone()).await;
     let (ada, task) = user_with_task(&setup, "ada@example.com").await;
     let app = short_timeout_app(&pool, 2).await;
-    // 1 MB of notes, half sent at once and half 4 s later, past the request timeout (2 s) that
-    // every other request keeps: the first half bought 8 s more (at 64 KiB/s).
+    // 1 MB of notes, half sent at once and half 4 s later on the app's clock, past the request
+    // timeout (2 s) that every other request keeps: the first half bought 8 s more (at 64 KiB/s).
     let bytes = multipart(&[(
         "notes.txt",
         "revise chapter four\n".repeat(50_000).as_bytes(),
@@ -661,7 +675,9 @@ async fn an_upload_on_a_slow_line_outlives_the_request_timeout(pool: PgPool) {
     )));
     let (first, rest) = bytes.split_at(bytes.len() / 2);
     tx.send(first.to_vec()).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(taken(&tx).await);
+    app.state.clock.advance(chrono::Duration::seconds(4));
+    assert!(!answered(&response).await, "still waiting for the rest");
     tx.send(rest.to_vec()).await.unwrap();
     drop(tx);
     let response = response.await.unwrap().unwrap();
@@ -676,10 +692,10 @@ async fn an_upload_that_stops_gets_408_and_stores_nothing(pool: PgPool) {
     let (ada, task) = user_with_task(&setup, "ada@example.com").await;
     let app = short_timeout_app(&pool, 1).await;
     let room = app.state.uploads.available_megabytes();
-    // Half of a few hundred bytes comes, then nothing: given up a second or two later.
+    // Half of a few hundred bytes comes, then nothing: given up when the request timeout (1 s)
+    // has passed on the app's clock, not before.
     let bytes = multipart(&[("notes.txt", b"half of these notes")]);
     let (tx, body) = paced_body();
-    let started = std::time::Instant::now();
     let response = tokio::spawn(app.router.clone().oneshot(paced_upload(
         &ada,
         &task,
@@ -687,18 +703,21 @@ async fn an_upload_that_stops_gets_408_and_stores_nothing(pool: PgPool) {
         body,
     )));
     tx.send(bytes[..bytes.len() / 2].to_vec()).await.unwrap();
-    let body = given_up(&app, &pool, response, started, room).await;
+    assert!(taken(&tx).await);
+    app.state.clock.advance(chrono::Duration::milliseconds(900));
+    assert!(!answered(&response).await, "not before the request timeout");
+    app.state.clock.advance(chrono::Duration::milliseconds(200));
+    let body = given_up(&app, &pool, response, room).await;
     assert!(body["message"].as_str().unwrap().contains("too slowly"));
     drop(tx);
 }
 
-/// Waits for an upload's answer: 408 in the envelope, no sooner than the request timeout (1 s),
-/// nothing stored and the memory it reserved (`room` before it) free again.
+/// Waits for an upload's answer: 408 in the envelope, nothing stored and the memory it
+/// reserved (`room` before it) free again.
 async fn given_up(
     app: &TestApp,
     pool: &PgPool,
     response: tokio::task::JoinHandle<Result<axum::response::Response, std::convert::Infallible>>,
-    started: std::time::Instant,
     room: usize,
 ) -> serde_json::Value {
     let response = tokio::time::timeout(Duration::from_secs(8), response)
@@ -707,7 +726,6 @@ async fn given_up(
         .unwrap()
         .unwrap();
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
-    assert!(started.elapsed() >= Duration::from_secs(1));
     let body = json(response).await;
     assert_eq!(body["success"], false);
     assert_eq!(body["code"], "request_timeout");
@@ -724,12 +742,12 @@ async fn an_upload_trickled_in_is_cut_off_soon_after_the_request_timeout(pool: P
     let app = short_timeout_app(&pool, 1).await;
     let room = app.state.uploads.available_megabytes();
     // It says 1 MB (1 s + 16 s at the slowest rate for the whole body) and sends 1 KB every
-    // 200 ms: far below the pace, so it ends about 2 s in, not when 1 MB would have been due.
+    // 200 ms of the app's clock: far below the pace, so it ends about 2 s in, not when 1 MB
+    // would have been due.
     let head = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n"
     );
     let (tx, body) = paced_body();
-    let started = std::time::Instant::now();
     let response = tokio::spawn(app.router.clone().oneshot(paced_upload(
         &ada,
         &task,
@@ -737,13 +755,17 @@ async fn an_upload_trickled_in_is_cut_off_soon_after_the_request_timeout(pool: P
         body,
     )));
     tx.send(head.into_bytes()).await.unwrap();
-    let trickle = tokio::spawn(async move {
-        while tx.send(vec![b'n'; 1024]).await.is_ok() {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-    given_up(&app, &pool, response, started, room).await;
-    trickle.await.unwrap();
+    let mut trickled = chrono::Duration::zero();
+    while taken(&tx).await && tx.send(vec![b'n'; 1024]).await.is_ok() {
+        app.state.clock.advance(chrono::Duration::milliseconds(200));
+        trickled += chrono::Duration::milliseconds(200);
+        assert!(trickled < chrono::Duration::seconds(16), "never cut off");
+    }
+    given_up(&app, &pool, response, room).await;
+    assert!(
+        (chrono::Duration::seconds(1)..=chrono::Duration::seconds(3)).contains(&trickled),
+        "cut off {trickled} in"
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -760,16 +782,18 @@ async fn other_requests_still_end_at_the_request_timeout(pool: PgPool) {
         .header("content-type", "application/json")
         .body(body)
         .unwrap();
-    let started = std::time::Instant::now();
     let response = tokio::spawn(app.router.clone().oneshot(request));
     tx.send(br#"{"title": "#.to_vec()).await.unwrap();
+    assert!(taken(&tx).await);
+    app.state.clock.advance(chrono::Duration::milliseconds(900));
+    assert!(!answered(&response).await, "not before the request timeout");
+    app.state.clock.advance(chrono::Duration::milliseconds(100));
     let response = tokio::time::timeout(Duration::from_secs(10), response)
         .await
         .expect("answered by the request timeout")
         .unwrap()
         .unwrap();
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
-    assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(json(response).await["code"], "request_timeout");
     drop(tx);
     let (_, _, body) = ada.get("/api/tasks").await;

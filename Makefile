@@ -81,7 +81,7 @@ lint: sqlx-db
 	cargo fmt --all --check
 	cargo clippy --workspace --features ssr --tests -- -D warnings
 	cargo clean -q -p apalis-postgres
-	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace --check -- -p spacedly-server
+	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace --check -- -p spacedly-server --features test-clock
 
 # The database the SQL macros are checked against: a fresh one with our migrations and the job
 # queue's (apalis's, from its crate: some of our statements read and change its jobs table).
@@ -100,7 +100,7 @@ sqlx-db:
 ## sqlx-prepare: rewrite .sqlx/ after changing a statement or a migration (commit it with the change)
 sqlx-prepare: sqlx-db
 	cargo clean -q -p apalis-postgres
-	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace -- -p spacedly-server
+	SQLX_OFFLINE=false DATABASE_URL="$$(bash scripts/db.sh url $(SQLX_DB))" cargo sqlx prepare --workspace -- -p spacedly-server --features test-clock
 
 fmt:
 	cargo fmt --all

@@ -19,7 +19,7 @@ use crate::{
     clock::Clock,
     config::Config,
     http::{self, admission, body_limit},
-    notifications,
+    notifications, reminders,
     state::Services,
     tasks,
 };
@@ -89,6 +89,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/tokens", auth::api::tokens_router())
         .nest("/tasks", tasks::api::router())
         .nest("/notifications", notifications::api::router())
+        .nest("/reminders", reminders::api::router())
         .routes(routes!(openapi_json))
         .fallback(api::not_found)
         // JSON bodies: 1 MiB, for these routes and the fallback. Routes that take more (uploads)

@@ -142,7 +142,10 @@ mod tests {
             let clock = clock.clone();
             async move {
                 clock
-                    .timeout_at(start + chrono::Duration::hours(1), std::future::pending::<()>())
+                    .timeout_at(
+                        start + chrono::Duration::hours(1),
+                        std::future::pending::<()>(),
+                    )
                     .await
             }
         });
@@ -153,7 +156,10 @@ mod tests {
         clock.advance(chrono::Duration::minutes(1));
         assert_eq!(wait.await.unwrap(), Err(Elapsed));
         // Work done in time is not cut off, and a past instant does not wait.
-        assert_eq!(clock.timeout(std::time::Duration::ZERO, async { 7 }).await, Ok(7));
+        assert_eq!(
+            clock.timeout(std::time::Duration::ZERO, async { 7 }).await,
+            Ok(7)
+        );
         clock.sleep_until(start).await;
     }
 

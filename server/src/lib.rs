@@ -19,6 +19,7 @@ pub mod limits;
 pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
+pub mod reminders;
 pub mod rooms;
 pub mod sealed;
 pub mod secrets;

@@ -30,7 +30,7 @@ impl Job for Maintenance {
     const MAX_ATTEMPTS: usize = 3;
     const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-    async fn run(self, state: Services) -> anyhow::Result<()> {
+    async fn run(self, state: Services, _attempt: usize) -> anyhow::Result<()> {
         let report = run(&state.pool, state.now()).await?;
         tracing::info!(?report, "maintenance done");
         match crate::attachments::service::sweep_orphans(&state).await {

@@ -45,6 +45,34 @@ pub fn same_word(raw: &str, word: &str) -> bool {
             .all(|(r, w)| r.to_ascii_lowercase() == w || (r == b'_' && w == b'-'))
 }
 
+/// An instant as ISO 8601: with an offset (`2026-12-01T09:00:00Z`), or a date and time local to
+/// `zone` (`2026-12-01T09:00`, seconds optional, `T` or a space). `None` for anything else.
+pub fn instant(raw: &str, zone: chrono_tz::Tz) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = raw.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Some(at.with_timezone(&chrono::Utc));
+    }
+    let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw, f).ok())?;
+    local_to_utc(local, zone)
+}
+
+/// A local date and time in `zone`; in a DST gap, the first valid instant after it.
+pub fn local_to_utc(
+    local: chrono::NaiveDateTime,
+    zone: chrono_tz::Tz,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    zone.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|at| at.with_timezone(&chrono::Utc))
+}
+
 /// An email address, trimmed and lower-cased so that comparisons ignore case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);

@@ -7,7 +7,10 @@ use anyhow::Context;
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::{auth::emails::SendEmail, jobs, maintenance, state::Services};
+use crate::{
+    auth::emails::SendEmail, jobs, maintenance, reminders::delivery::DeliverReminder,
+    state::Services,
+};
 
 async fn maintenance_tick(
     tick: apalis_cron::Tick,
@@ -27,6 +30,7 @@ pub async fn run(state: Services, shutdown: CancellationToken) -> anyhow::Result
     let monitor = Monitor::new();
     let monitor = jobs::register::<SendEmail>(monitor, &state);
     let monitor = jobs::register::<maintenance::Maintenance>(monitor, &state);
+    let monitor = jobs::register::<DeliverReminder>(monitor, &state);
     let cron_state = state.clone();
     tracing::info!("job workers started");
     monitor

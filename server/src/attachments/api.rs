@@ -486,10 +486,7 @@ mod tests {
         let endless = Pace::new(&clock, Duration::MAX);
         assert!(endless.due(u64::MAX) > start + chrono::Duration::days(365));
         // The largest body allowed: under half an hour in all.
-        assert_eq!(
-            pace.due(UPLOAD_BODY_LIMIT as u64),
-            start + secs(30 + 1616)
-        );
+        assert_eq!(pace.due(UPLOAD_BODY_LIMIT as u64), start + secs(30 + 1616));
     }
 
     #[tokio::test]

@@ -41,7 +41,7 @@ impl Job for SendEmail {
     const MAX_ATTEMPTS: usize = 5;
     const CONCURRENCY: usize = 4;
 
-    async fn run(self, state: Services) -> anyhow::Result<()> {
+    async fn run(self, state: Services, _attempt: usize) -> anyhow::Result<()> {
         deliver(&state, self.user_id, &self.email).await.map(|_| ())
     }
 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use lettre::{
-    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    message::{
+        header::{ContentType, HeaderName, HeaderValue},
+        Mailbox, MultiPart, SinglePart,
+    },
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use minijinja::Environment;
@@ -27,6 +30,25 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub html: String,
     pub text: String,
+    /// The Message-ID (without angle brackets); none: lettre makes a random one. Set it from
+    /// what the message is about, so that a repeat of the same message is recognisable.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// Further headers, by name (e.g. `List-Unsubscribe`).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+impl OutgoingEmail {
+    pub fn with_message_id(mut self, id: impl Into<String>) -> Self {
+        self.message_id = Some(id.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
 }
 
 enum Transport {
@@ -99,6 +121,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "account_secured.txt",
         include_str!("../../templates/email/account_secured.txt"),
     ),
+    (
+        "reminder.html",
+        include_str!("../../templates/email/reminder.html"),
+    ),
+    (
+        "reminder.txt",
+        include_str!("../../templates/email/reminder.txt"),
+    ),
 ];
 
 fn template_env() -> anyhow::Result<Environment<'static>> {
@@ -167,6 +197,8 @@ impl Mailer {
             subject: subject.to_string(),
             html,
             text,
+            message_id: None,
+            headers: vec![],
         })
     }
 
@@ -175,10 +207,19 @@ impl Mailer {
             .to
             .parse()
             .with_context(|| format!("{:?} is not an email address", email.to))?;
-        Message::builder()
+        let mut message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(&email.subject)
+            .subject(&email.subject);
+        if let Some(id) = &email.message_id {
+            message = message.message_id(Some(format!("<{id}>")));
+        }
+        for (name, value) in &email.headers {
+            let name = HeaderName::new_from_ascii(name.clone())
+                .with_context(|| format!("{name:?} is not a header name"))?;
+            message = message.raw_header(HeaderValue::new(name, value.clone()));
+        }
+        message
             .multipart(
                 MultiPart::alternative()
                     .singlepart(
@@ -273,6 +314,8 @@ mod tests {
             subject: "x".into(),
             html: String::new(),
             text: String::new(),
+            message_id: None,
+            headers: vec![],
         };
         assert!(mailer.send(&email).await.is_err());
         assert!(mailer.outbox().unwrap().list(10).await.unwrap().is_empty());

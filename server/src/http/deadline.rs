@@ -39,7 +39,11 @@ pub async fn enforce(State(deadline): State<Deadline>, request: Request, next: N
     if deadline.gate.admits_itself(&request) {
         return next.run(request).await;
     }
-    match deadline.clock.timeout(deadline.limit, next.run(request)).await {
+    match deadline
+        .clock
+        .timeout(deadline.limit, next.run(request))
+        .await
+    {
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }

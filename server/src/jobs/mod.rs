@@ -12,8 +12,13 @@
 //! - **Retries with backoff.** A failed run is tried again after an exponential, jittered
 //!   delay (`backoff`), up to `Job::MAX_ATTEMPTS` runs; the delay is stored on the job row, so
 //!   it survives restarts and is honoured by every instance.
+//! - **Giving up.** After the last run fails, `Job::gave_up` runs once (a feature records the
+//!   failure where its user sees it).
 //! - **At least once.** A job may run twice (a crash after its work, before its ack), so
 //!   handlers are idempotent.
+//! - **In tests.** `run_due` (feature `test-clock`) runs the jobs that are due by the app's
+//!   clock through the same handler as the workers, so a test moves the clock instead of
+//!   waiting for a worker.
 //!
 //! Times: "run at" is compared with the database's clock by the queue (as apalis does), so
 //! `Schedule::at` takes wall-clock instants; our own statements (the backoff's next run, rules
@@ -42,8 +47,19 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
     /// How often an idle worker looks for due jobs (it is also woken by new ones).
     const POLL_EVERY: Duration = Duration::from_secs(1);
 
-    /// Does the work. An error is logged and the job retried later (see `backoff`).
-    fn run(self, state: Services) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Does the work; `attempt` counts the runs from 1. An error is logged and the job retried
+    /// later (see `backoff`), up to `MAX_ATTEMPTS` runs.
+    fn run(
+        self,
+        state: Services,
+        attempt: usize,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Runs once when the last attempt failed: the job is given up for good.
+    fn gave_up(self, state: Services) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = state;
+        async { Ok(()) }
+    }
 }
 
 /// When and under which key a job is enqueued.
@@ -108,7 +124,9 @@ pub async fn enqueue<J: Job>(
 ) -> anyhow::Result<Enqueued> {
     let mut task = TaskBuilder::new(serde_json::to_vec(job)?).max_attempts(J::MAX_ATTEMPTS);
     if let Some(when) = schedule.run_at {
-        task = task.run_at_timestamp(when.timestamp().max(0) as u64);
+        // Whole seconds, rounded up: never before `when`.
+        let seconds = when.timestamp() + i64::from(when.timestamp_subsec_nanos() > 0);
+        task = task.run_at_timestamp(seconds.max(0) as u64);
     }
     if let Some(key) = &schedule.key {
         task = task.idempotency_key(key);
@@ -199,30 +217,77 @@ async fn postpone(
     Ok(())
 }
 
-/// The apalis handler of every job type: runs it and, when it fails, sets the backoff.
+/// Runs one attempt of `job` (`attempt` from 1, job row `id`): when it fails, sets the backoff
+/// of the next attempt, or, after the last, calls `Job::gave_up`. The workers and `run_due` both
+/// run jobs through here.
+async fn execute<J: Job>(job: J, state: Services, id: &str, attempt: usize) -> anyhow::Result<()> {
+    let (pool, clock) = (state.pool.clone(), state.clock.clone());
+    let Err(e) = job.clone().run(state.clone(), attempt).await else {
+        return Ok(());
+    };
+    if attempt >= J::MAX_ATTEMPTS {
+        tracing::error!(queue = J::QUEUE, job_id = %id, attempt, error = ?e, "job failed for good");
+        if let Err(e) = job.gave_up(state).await {
+            tracing::error!(queue = J::QUEUE, job_id = %id, error = ?e, "recording a job given up failed");
+        }
+    } else {
+        let delay = backoff(attempt, id);
+        tracing::warn!(queue = J::QUEUE, job_id = %id, attempt, retry_in_s = delay.as_secs(), error = ?e, "job failed; it will be retried");
+        if let Err(e) = postpone(&pool, id, clock.now(), delay).await {
+            tracing::warn!(error = ?e, "could not postpone the failed job");
+        }
+    }
+    Err(e)
+}
+
+/// The apalis handler of every job type.
 async fn handle<J: Job>(
     job: J,
     state: Data<Services>,
     id: TaskId,
     attempt: Attempt,
 ) -> Result<(), BoxDynError> {
-    let state: Services = (*state).clone();
-    let (pool, clock) = (state.pool.clone(), state.clock.clone());
-    match job.run(state).await {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let (id, attempt) = (id.to_string(), attempt.current());
-            if attempt >= J::MAX_ATTEMPTS {
-                tracing::error!(queue = J::QUEUE, job_id = %id, attempt, error = ?e, "job failed for good");
-            } else {
-                let delay = backoff(attempt, &id);
-                tracing::warn!(queue = J::QUEUE, job_id = %id, attempt, retry_in_s = delay.as_secs(), error = ?e, "job failed; it will be retried");
-                if let Err(e) = postpone(&pool, &id, clock.now(), delay).await {
-                    tracing::warn!(error = ?e, "could not postpone the failed job");
-                }
-            }
-            Err(BoxDynError::from(e.to_string()))
-        }
+    execute(job, (*state).clone(), &id.to_string(), attempt.current())
+        .await
+        .map_err(|e| BoxDynError::from(e.to_string()))
+}
+
+/// Runs every job of type `J` that is due by the app's clock, one at a time, through the
+/// workers' handler, and records each outcome as the queue does (done, or failed and waiting
+/// for its next attempt); jobs they enqueue that are due run too. Returns how many ran. For
+/// tests (the queue itself compares `run_at` with the database's clock, which tests do not move).
+#[cfg(feature = "test-clock")]
+pub async fn run_due<J: Job>(state: &Services) -> anyhow::Result<usize> {
+    let mut ran = 0;
+    loop {
+        let claimed = sqlx::query!(
+            r#"UPDATE apalis.jobs SET status = 'Running', attempts = attempts + 1, lock_at = $2
+                WHERE id = (SELECT id FROM apalis.jobs
+                             WHERE job_type = $1 AND status IN ('Pending', 'Failed')
+                               AND attempts < max_attempts AND run_at <= $2
+                             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, job, attempts"#,
+            J::QUEUE,
+            state.now(),
+        )
+        .fetch_optional(&state.pool)
+        .await?;
+        let Some(row) = claimed else {
+            return Ok(ran);
+        };
+        let job: J = serde_json::from_slice(&row.job)?;
+        let attempt = usize::try_from(row.attempts).unwrap_or(usize::MAX);
+        let outcome = execute(job, state.clone(), &row.id, attempt).await;
+        sqlx::query!(
+            "UPDATE apalis.jobs SET status = $2, done_at = $3, last_result = $4 WHERE id = $1",
+            row.id,
+            if outcome.is_ok() { "Done" } else { "Failed" },
+            state.now(),
+            serde_json::json!(outcome.as_ref().map_err(|e| e.to_string()).err()),
+        )
+        .execute(&state.pool)
+        .await?;
+        ran += 1;
     }
 }
 

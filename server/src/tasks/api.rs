@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{Due, ListQuery, Priority, Sort, Status, TaskDetails, TaskInput};
+pub use crate::reminders::api::ReminderJson;
 use crate::{
     api::ApiJson,
     error::{created, ok, ApiOk, AppResult, Empty},
@@ -59,7 +60,7 @@ pub struct TaskListData {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RemindersData {
+pub struct TaskRemindersData {
     pub reminders: Vec<ReminderJson>,
 }
 
@@ -108,21 +109,6 @@ pub struct AttachmentJson {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReminderJson {
-    pub id: Uuid,
-    pub task_id: Uuid,
-    #[serde(serialize_with = "crate::api::json::utc")]
-    pub scheduled_at: DateTime<Utc>,
-    pub status: &'static str,
-    /// The channel: email, push or both.
-    #[serde(rename = "type")]
-    pub channel: &'static str,
-    pub kind: &'static str,
-    pub message: String,
-}
-
 impl From<TaskDetails> for TaskJson {
     fn from(d: TaskDetails) -> Self {
         let t = d.task;
@@ -158,20 +144,6 @@ impl From<TaskDetails> for TaskJson {
                 })
                 .collect(),
             reminders: d.reminders.into_iter().map(ReminderJson::from).collect(),
-        }
-    }
-}
-
-impl From<super::ReminderSummary> for ReminderJson {
-    fn from(r: super::ReminderSummary) -> Self {
-        Self {
-            id: r.id,
-            task_id: r.task_id,
-            scheduled_at: r.scheduled_at,
-            status: r.status.as_str(),
-            channel: r.channel.as_str(),
-            kind: r.kind.as_str(),
-            message: r.message,
         }
     }
 }
@@ -362,7 +334,7 @@ async fn remove(
     Ok(ok("Task deleted", Empty {}))
 }
 
-#[utoipa::path(get, path = "/{id}/reminders", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<RemindersData>)))]
+#[utoipa::path(get, path = "/{id}/reminders", tag = "tasks", security(("cookie" = []), ("bearer" = [])), params(("id" = String, Path, description = "The task id")), responses((status = 200, body = ApiOk<TaskRemindersData>)))]
 async fn reminders(
     State(state): State<Services>,
     CurrentUser(user): CurrentUser,
@@ -374,5 +346,5 @@ async fn reminders(
         .into_iter()
         .map(ReminderJson::from)
         .collect();
-    Ok(ok("Reminders", RemindersData { reminders }))
+    Ok(ok("Reminders", TaskRemindersData { reminders }))
 }

@@ -9,19 +9,18 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-pub use types::{
-    Priority, ReminderChannel, ReminderKind, ReminderStatus, Status, TaskChanges, TaskInput,
-};
+pub use types::{Priority, Status, TaskChanges, TaskInput};
 
 pub use crate::attachments::AttachmentSummary;
+pub use crate::reminders::Reminder;
 use crate::{
     attachments,
     error::{AppError, AppResult},
     notifications::{self, Kind},
+    reminders,
     validate::Choice,
 };
 
@@ -58,23 +57,12 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ReminderSummary {
-    pub id: Uuid,
-    pub task_id: Uuid,
-    pub kind: ReminderKind,
-    pub channel: ReminderChannel,
-    pub scheduled_at: DateTime<Utc>,
-    pub message: String,
-    pub status: ReminderStatus,
-}
-
 /// A task with what hangs off it, as lists and the detail page show it.
 #[derive(Debug, Clone)]
 pub struct TaskDetails {
     pub task: Task,
     pub attachments: Vec<AttachmentSummary>,
-    pub reminders: Vec<ReminderSummary>,
+    pub reminders: Vec<Reminder>,
 }
 
 /// The user's time zone, UTC if the stored name is unknown.
@@ -570,19 +558,8 @@ async fn with_relations(
     }
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
     let attachments = attachments::of_tasks(&mut *conn, user_id, &ids).await?;
-    let reminders = sqlx::query_as!(
-        ReminderSummary,
-        r#"SELECT id, task_id, kind AS "kind: ReminderKind", channel AS "channel: ReminderChannel",
-                  scheduled_at, message, status AS "status: ReminderStatus"
-             FROM reminders
-            WHERE user_id = $1 AND task_id IN (SELECT unnest($2::uuid[]))
-            ORDER BY scheduled_at, id"#,
-        user_id,
-        &ids,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_task: HashMap<Uuid, (Vec<AttachmentSummary>, Vec<ReminderSummary>)> =
+    let reminders = reminders::of_tasks(&mut *conn, user_id, &ids).await?;
+    let mut by_task: HashMap<Uuid, (Vec<AttachmentSummary>, Vec<Reminder>)> =
         HashMap::with_capacity(tasks.len());
     for a in attachments {
         by_task.entry(a.task_id).or_default().0.push(a);

@@ -1,13 +1,14 @@
 //! Task fields as the domain accepts them: each parsed once at the edge (API or form), with a
 //! message per field for what is wrong.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+pub use crate::validate::local_to_utc;
 use crate::{
     error::AppError,
-    validate::{same_word, Choice, Validator},
+    validate::{instant, same_word, Choice, Validator},
 };
 
 pub const TITLE_MAX: usize = 200;
@@ -97,65 +98,6 @@ impl Status {
     }
 }
 
-/// Why a reminder exists (`reminders.kind`, TEXT with a CHECK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
-pub enum ReminderKind {
-    Manual,
-    Review,
-}
-
-impl ReminderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Review => "review",
-        }
-    }
-}
-
-/// How a reminder reaches the user (`reminders.channel`, TEXT with a CHECK; the API calls it
-/// `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
-pub enum ReminderChannel {
-    Email,
-    Push,
-    Both,
-}
-
-impl ReminderChannel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Push => "push",
-            Self::Both => "both",
-        }
-    }
-}
-
-/// Where a reminder stands (`reminders.status`, TEXT with a CHECK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Encode, sqlx::Decode)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
-pub enum ReminderStatus {
-    Pending,
-    Completed,
-    Skipped,
-}
-
-impl ReminderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Completed => "completed",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
 pub fn parse_title(raw: &str) -> Result<String, String> {
     let title = raw.trim();
     match title.chars().count() {
@@ -234,35 +176,14 @@ pub fn parse_due(raw: &str, zone: Tz) -> Result<Option<DateTime<Utc>>, String> {
         return Ok(None);
     }
     const BAD: &str = "Enter the due date as YYYY-MM-DD, with a time if you like";
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(Some(at.with_timezone(&Utc)));
-    }
-    let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+    instant(raw, zone)
         .or_else(|| {
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_time(end_of_day()))
+            let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+            local_to_utc(day.and_time(end_of_day()), zone)
         })
-        .ok_or_else(|| BAD.to_string())?;
-    if !(1970..=9999).contains(&chrono::Datelike::year(&local)) {
-        return Err(BAD.into());
-    }
-    local_to_utc(local, zone)
+        .filter(|at| (1970..=9999).contains(&chrono::Datelike::year(at)))
         .map(Some)
         .ok_or_else(|| BAD.into())
-}
-
-/// A local date and time in `zone`; in a DST gap, the first valid instant after it.
-pub fn local_to_utc(local: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
-    zone.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|at| at.with_timezone(&Utc))
 }
 
 pub fn end_of_day() -> NaiveTime {
@@ -475,7 +396,7 @@ impl TaskInput {
     }
 }
 
-crate::db::text_column_type!(Status, ReminderKind, ReminderChannel, ReminderStatus);
+crate::db::text_column_type!(Status);
 
 #[cfg(test)]
 mod tests {

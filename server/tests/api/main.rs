@@ -16,4 +16,5 @@ mod http_stack;
 mod idempotency;
 mod jobs_and_sessions;
 mod openapi;
+mod reminders;
 mod tasks;

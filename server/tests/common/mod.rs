@@ -11,6 +11,8 @@ use spacedly_server::{db, AppState, Config};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+pub mod smtp;
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
@@ -209,6 +211,8 @@ pub async fn sent_emails(app: &TestApp) -> Vec<spacedly_server::email::OutgoingE
             subject: m.subject,
             html: m.html,
             text: m.text,
+            message_id: None,
+            headers: vec![],
         })
         .collect()
 }

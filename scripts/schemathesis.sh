@@ -91,10 +91,14 @@ AUTH="Authorization: Bearer $ST_TOKEN"
 new_task() { post /api/tasks "$1" -H "$AUTH" | json_field data.task.id; }
 ST_TASK_ID=$(new_task '{"title":"Read the fuzzing chapter","description":"Seeded by scripts/schemathesis.sh","link":"https://example.com/fuzzing","category":"Study","priority":"high","dueDate":"2030-01-15T09:00:00Z","spacedRevision":true,"desiredRetention":0.9,"knowBy":"2030-02-01"}')
 ST_DELETE_TASK_ID=$(new_task '{"title":"A task to delete"}')
+# Reminders on the first task: one to change, one to delete.
+new_reminder() { post /api/reminders "{\"taskId\":\"$ST_TASK_ID\",\"scheduledAt\":\"$1\"}" -H "$AUTH" | json_field data.reminder.id; }
+ST_REMINDER_ID=$(new_reminder 2030-01-14T09:00:00Z)
+ST_DELETE_REMINDER_ID=$(new_reminder 2030-01-14T10:00:00Z)
 # scripts/schemathesis.toml reads these: the token as the `bearer` scheme, the password for
 # minting tokens, the ids as path values.
 ST_PASSWORD="$PASSWORD"
-export ST_TOKEN ST_PASSWORD ST_TASK_ID ST_DELETE_TASK_ID
+export ST_TOKEN ST_PASSWORD ST_TASK_ID ST_DELETE_TASK_ID ST_REMINDER_ID ST_DELETE_REMINDER_ID
 
 args=(
   run "$BASE/api/openapi.json"
@@ -135,7 +139,7 @@ if [ "$status" -ne 0 ]; then
     printf 'The same run again (same seed):\n'
     printf '    ST_SEED=%s ST_MAX_EXAMPLES=%s ST_WORKERS=%s bash scripts/schemathesis.sh\n' \
       "$SEED" "$MAX_EXAMPLES" "$WORKERS"
-    printf 'which runs (with ST_TOKEN, ST_PASSWORD, ST_TASK_ID and ST_DELETE_TASK_ID set up as above):\n'
+    printf 'which runs (with ST_TOKEN, ST_PASSWORD and the ST_*_ID values set up as above):\n'
     printf '    %s\n' "$(printf '%q ' "${cmd[@]}")"
   } >&2
   exit "$status"

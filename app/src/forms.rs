@@ -244,6 +244,17 @@ mod ssr {
             }
         }
 
+        /// Names the field errors as the form does (`rename` maps an API field name).
+        pub fn rename_fields(mut self, rename: impl Fn(&str) -> String) -> Self {
+            if let Some(flash) = self.flash.as_mut() {
+                flash.fields = std::mem::take(&mut flash.fields)
+                    .into_iter()
+                    .map(|(k, v)| (rename(&k), v))
+                    .collect();
+            }
+            self
+        }
+
         /// Keeps what was typed, to fill the form again.
         pub fn keep(mut self, values: &[(&str, &str)]) -> Self {
             if let Some(flash) = self.flash.as_mut() {

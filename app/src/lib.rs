@@ -11,6 +11,7 @@ pub mod forms;
 pub mod notifications;
 pub mod page;
 pub mod pages;
+pub mod reminders;
 #[cfg(feature = "ssr")]
 pub mod site;
 pub mod tasks;

@@ -44,13 +44,7 @@ pub struct AttachmentView {
     pub is_image: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReminderView {
-    pub at: String,
-    pub channel: String,
-    pub status: String,
-    pub message: String,
-}
+pub use crate::reminders::ReminderView;
 
 /// One task, for its page and its edit form (dates in the user's time zone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,12 +212,7 @@ mod backend {
             reminders: d
                 .reminders
                 .iter()
-                .map(|r| ReminderView {
-                    at: when(r.scheduled_at, zone),
-                    channel: r.channel.as_str().to_string(),
-                    status: r.status.as_str().to_string(),
-                    message: r.message.clone(),
-                })
+                .map(|r| crate::reminders::backend::view(r, zone))
                 .collect(),
             categories,
         }
@@ -435,14 +424,8 @@ pub async fn create_task(
 
 /// Renames API field names in an outcome's errors to the form's field names.
 #[cfg(feature = "ssr")]
-fn with_form_fields(mut outcome: crate::forms::Outcome) -> crate::forms::Outcome {
-    if let Some(flash) = outcome.flash.as_mut() {
-        flash.fields = std::mem::take(&mut flash.fields)
-            .into_iter()
-            .map(|(k, v)| (backend::form_field(&k), v))
-            .collect();
-    }
-    outcome
+fn with_form_fields(outcome: crate::forms::Outcome) -> crate::forms::Outcome {
+    outcome.rename_fields(backend::form_field)
 }
 
 #[server(prefix = "/_sf", endpoint = "tasks/update")]

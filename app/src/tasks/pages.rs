@@ -350,12 +350,13 @@ pub fn TaskPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
             {move || {
                 let me = me.clone();
+                let email_verified = me.email_verified;
                 Suspend::new(async move {
                     match task.await {
                         Ok(Some(task)) => view! {
                             <Title text=task.title.clone() />
                             <SignedInLayout title=task.title.clone() me=me>
-                                <TaskDetailView task confirm />
+                                <TaskDetailView task confirm email_verified />
                             </SignedInLayout>
                         }.into_any(),
                         Ok(None) => view! { <NotFound /> }.into_any(),
@@ -369,7 +370,7 @@ pub fn TaskPage() -> impl IntoView {
 }
 
 #[component]
-fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
+fn TaskDetailView(task: TaskView, confirm: bool, email_verified: bool) -> impl IntoView {
     let state = FormState::of(form::EDIT);
     let page = format!("/tasks/{}", task.id);
     let done = task.status == "completed";
@@ -398,19 +399,6 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
             })
             .collect_view();
         view! { <ul class="attachments">{items}</ul> }.into_any()
-    };
-    let reminders = if task.reminders.is_empty() {
-        view! { <p class="muted">"No reminders."</p> }.into_any()
-    } else {
-        view! {
-            <ul>
-                {task.reminders.iter().map(|r| view! {
-                    <li>{r.at.clone()}" · "{r.channel.clone()}" · "{r.status.clone()}
-                        {(!r.message.is_empty()).then(|| format!(" — {}", r.message))}</li>
-                }).collect_view()}
-            </ul>
-        }
-        .into_any()
     };
     let categories = task.categories.clone();
     let (id_status, id_edit, id_delete) = (task.id.clone(), task.id.clone(), task.id.clone());
@@ -454,9 +442,9 @@ fn TaskDetailView(task: TaskView, confirm: bool) -> impl IntoView {
             {attachments}
             <super::upload::UploadForm task_id=task.id.clone() />
         </section>
-        <section class="panel" aria-labelledby="reminders-title">
+        <section class="panel" id="reminders" aria-labelledby="reminders-title">
             <h2 id="reminders-title">"Reminders"</h2>
-            {reminders}
+            <crate::reminders::RemindersPanel task_id=task.id.clone() reminders=task.reminders.clone() email_verified />
         </section>
         <section class="panel" id="edit" aria-labelledby="edit-title">
             <h2 id="edit-title">"Edit"</h2>

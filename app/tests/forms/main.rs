@@ -6,4 +6,5 @@
 mod accounts;
 mod common;
 mod notifications;
+mod reminders;
 mod tasks;

@@ -9,7 +9,12 @@ use uuid::Uuid;
 use crate::common::{new_nonce, site, Browser, Site};
 
 /// A signed-up, signed-in browser.
-async fn signed_in<'a>(site: &'a Site, name: &str, email: &str, ip: &str) -> Browser<'a> {
+pub(crate) async fn signed_in<'a>(
+    site: &'a Site,
+    name: &str,
+    email: &str,
+    ip: &str,
+) -> Browser<'a> {
     let browser = site
         .browser()
         .at(ip, "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
@@ -18,7 +23,7 @@ async fn signed_in<'a>(site: &'a Site, name: &str, email: &str, ip: &str) -> Bro
 }
 
 /// Creates a task through the quick-add form; returns its id.
-async fn quick_add(site: &Site, browser: &Browser<'_>, title: &str) -> Uuid {
+pub(crate) async fn quick_add(site: &Site, browser: &Browser<'_>, title: &str) -> Uuid {
     browser
         .submit(
             "/_sf/tasks/create",

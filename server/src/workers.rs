@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     auth::emails::SendEmail, jobs, maintenance, reminders::delivery::DeliverReminder,
-    state::Services,
+    state::Services, tasks::due::DueAlert,
 };
 
 async fn maintenance_tick(
@@ -31,6 +31,7 @@ pub async fn run(state: Services, shutdown: CancellationToken) -> anyhow::Result
     let monitor = jobs::register::<SendEmail>(monitor, &state);
     let monitor = jobs::register::<maintenance::Maintenance>(monitor, &state);
     let monitor = jobs::register::<DeliverReminder>(monitor, &state);
+    let monitor = jobs::register::<DueAlert>(monitor, &state);
     let cron_state = state.clone();
     tracing::info!("job workers started");
     monitor

@@ -93,6 +93,39 @@ pub async fn create<'e>(
     Ok(id)
 }
 
+/// Records a notification about the event `key` unless this user was already told of it, and
+/// announces it; `None` when it existed. Run it in the transaction of the change it reports.
+pub async fn create_once<'e>(
+    db: impl PgExecutor<'e>,
+    new: NewNotification,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Uuid>> {
+    let title: String = new.title.chars().take(200).collect();
+    let message: String = new.message.chars().take(1000).collect();
+    let id = sqlx::query_scalar!(
+        r#"WITH created AS (
+            INSERT INTO notifications (user_id, kind, title, message, related_task_id, created_at,
+                                       event_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $8)
+            ON CONFLICT (user_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
+            RETURNING id, user_id
+         )
+         SELECT id AS "id!" FROM created, pg_notify($7, created.user_id::text)"#,
+        new.user_id,
+        new.kind as Kind,
+        title,
+        message,
+        new.related_task_id,
+        now,
+        CHANNEL,
+        key,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(id)
+}
+
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
 

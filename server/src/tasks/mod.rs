@@ -3,6 +3,7 @@
 //! user's task is simply not found.
 
 pub mod api;
+pub mod due;
 pub mod types;
 
 use std::collections::HashMap;
@@ -53,7 +54,12 @@ impl Task {
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.status() != Status::Completed && self.due_at.is_some_and(|d| d < now)
+        self.open_due_at().is_some_and(|d| d < now)
+    }
+
+    /// The due time while the task is open (what its due-date alerts are armed for).
+    pub fn open_due_at(&self) -> Option<DateTime<Utc>> {
+        self.due_at.filter(|_| self.status() != Status::Completed)
     }
 }
 
@@ -81,6 +87,7 @@ pub async fn create(
         .title
         .ok_or_else(|| AppError::validation("title", "Give the task a title"))?;
     let status = changes.status.unwrap_or(Status::Todo);
+    let mut tx = pool.begin().await?;
     let task = sqlx::query_as!(
         Task,
         r#"INSERT INTO tasks (user_id, title, description, link, category, priority, status, due_at,
@@ -107,8 +114,10 @@ pub async fn create(
         (status == Status::Completed).then_some(now),
         now,
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    due::rearm(&mut tx, task.id, None, task.open_due_at(), now).await?;
+    tx.commit().await?;
     Ok(task)
 }
 
@@ -161,6 +170,7 @@ pub async fn update(
     .await?
     .ok_or(AppError::NotFound)?;
     let was = current.status();
+    let armed_for = current.open_due_at();
     let status = changes.status.unwrap_or(was);
     let completed_at = match (was, status) {
         (Status::Completed, Status::Completed) => current.completed_at.or(Some(now)),
@@ -199,6 +209,7 @@ pub async fn update(
     if was != Status::Completed && status == Status::Completed {
         notify_completed(&mut tx, &task, now).await?;
     }
+    due::rearm(&mut tx, id, armed_for, task.open_due_at(), now).await?;
     tx.commit().await?;
     Ok(task)
 }
@@ -267,16 +278,16 @@ pub async fn delete(state: &crate::Services, user_id: Uuid, id: Uuid) -> AppResu
 async fn delete_rows(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Vec<String>> {
     let mut tx = pool.begin().await?;
     let keys = attachments::keys_of_task(&mut tx, user_id, id).await?;
-    let deleted = sqlx::query!(
-        "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
+    let deleted = sqlx::query_scalar!(
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING due_at",
         id,
         user_id
     )
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?
-    .rows_affected();
-    if deleted == 0 {
-        return Err(AppError::NotFound);
+    .ok_or(AppError::NotFound)?;
+    if let Some(due_at) = deleted {
+        due::disarm(&mut tx, id, due_at).await?;
     }
     tx.commit().await?;
     Ok(keys)

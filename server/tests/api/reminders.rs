@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use spacedly_server::{
     jobs,
     reminders::delivery::{self, DeliverReminder},
+    tasks::due::{self, DueAlert},
 };
 use sqlx::PgPool;
 
@@ -388,4 +389,101 @@ async fn reminders_are_private_and_checked(pool: PgPool) {
 
 fn urlencode(raw: &str) -> String {
     form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
+
+/// Moves the clock to `minutes` after the start and runs the due-date alerts then due.
+async fn alerts_at(app: &TestApp, minutes: i64) -> usize {
+    app.state.clock.set(start() + Duration::minutes(minutes));
+    jobs::run_due::<DueAlert>(&app.state).await.unwrap()
+}
+
+async fn titles(client: &mut Client<'_>) -> Vec<String> {
+    let mut titles: Vec<String> = notifications(client)
+        .await
+        .iter()
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["type"].as_str().unwrap(),
+                n["title"].as_str().unwrap()
+            )
+        })
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_due_date_tells_an_hour_before_and_when_it_passes_once_each(pool: PgPool) {
+    let (app, _sink) = app_with_smtp(&pool).await;
+    let mut ada = Client::new(&app);
+    register(&mut ada, "ada@example.com").await;
+    sign_in(&mut ada, "ada@example.com").await;
+    let (_, _, body) = ada
+        .post("/api/tasks", json!({"title": "Essay", "dueDate": at(180)}))
+        .await;
+    let essay = body["data"]["task"]["id"].as_str().unwrap().to_string();
+    assert_eq!(alerts_at(&app, 119).await, 0, "not before the hour");
+    assert_eq!(alerts_at(&app, 120).await, 1);
+    assert_eq!(titles(&mut ada).await, ["upcoming Due in an hour: Essay"]);
+    assert_eq!(alerts_at(&app, 180).await, 1);
+    assert_eq!(
+        titles(&mut ada).await,
+        ["overdue Overdue: Essay", "upcoming Due in an hour: Essay"]
+    );
+    assert_eq!(alerts_at(&app, 600).await, 0, "once each");
+    // A job run again (a crash before its end was recorded) tells nothing twice.
+    let again = DueAlert {
+        task_id: essay.parse().unwrap(),
+        due_at: start() + Duration::minutes(180),
+        alert: due::Alert::Overdue,
+    };
+    jobs::enqueue(
+        &mut app.state.pool.acquire().await.unwrap(),
+        &again,
+        jobs::Schedule::now(),
+    )
+    .await
+    .unwrap();
+    alerts_at(&app, 600).await;
+    assert_eq!(titles(&mut ada).await.len(), 2);
+
+    // A new date re-arms both; clearing it or completing the task disarms them.
+    let path = format!("/api/tasks/{essay}");
+    ada.request("PUT", &path, Some(json!({"dueDate": at(900)})))
+        .await;
+    let (_, _, body) = ada
+        .post(
+            "/api/tasks",
+            json!({"title": "Lab report", "dueDate": at(900)}),
+        )
+        .await;
+    let lab = body["data"]["task"]["id"].as_str().unwrap().to_string();
+    let (_, _, body) = ada
+        .post("/api/tasks", json!({"title": "Slides", "dueDate": at(900)}))
+        .await;
+    let slides = body["data"]["task"]["id"].as_str().unwrap().to_string();
+    ada.request(
+        "PUT",
+        &format!("/api/tasks/{lab}"),
+        Some(json!({"status": "completed"})),
+    )
+    .await;
+    ada.request(
+        "PUT",
+        &format!("/api/tasks/{slides}"),
+        Some(json!({"dueDate": null})),
+    )
+    .await;
+    assert_eq!(alerts_at(&app, 840).await, 1);
+    assert_eq!(alerts_at(&app, 900).await, 1);
+    let titles = titles(&mut ada).await;
+    assert_eq!(
+        titles.iter().filter(|t| t.contains("Essay")).count(),
+        4,
+        "{titles:?}"
+    );
+    assert!(!titles
+        .iter()
+        .any(|t| t.contains("Lab report") || t.contains("Slides")));
 }

@@ -28,7 +28,7 @@ export const PASSWORD = 'a long $ecret <script>';
  * The text of the newest email to `to` whose subject matches, as received by the test SMTP
  * server (end2end/smtp/sink.py), waiting for it to arrive.
  */
-export async function readMail(to: string, subject: RegExp): Promise<string> {
+export async function readMail(to: string, subject: RegExp, timeout = 20_000): Promise<string> {
   const dir = path.resolve(__dirname, '..', '..', '.data', 'e2e-smtp');
   let text = '';
   await expect(async () => {
@@ -38,7 +38,7 @@ export async function readMail(to: string, subject: RegExp): Promise<string> {
       .find((m) => m.to.some((t) => t.toLowerCase() === to.toLowerCase()) && subject.test(m.subject));
     expect(found, `an email to ${to} matching ${subject}`).toBeTruthy();
     text = found!.text;
-  }).toPass({ timeout: 20_000 });
+  }).toPass({ timeout });
   return text;
 }
 

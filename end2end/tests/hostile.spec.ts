@@ -61,6 +61,8 @@ interface Task {
 
 interface Seeded {
   tasks: Task[];
+  /** The message of the reminder on each task. */
+  reminders: string[];
   /** The stored names of the files on `tasks[0]`. */
   files: string[];
 }
@@ -202,6 +204,7 @@ async function seed(page: Page, origin: string, prefix: string): Promise<Seeded>
   await register(page, NAME, uniqueEmail(prefix));
   const headers = { Origin: origin };
   const tasks: Task[] = [];
+  const reminders: string[] = [];
   for (const h of HOSTILE) {
     const response = await page.request.post('/api/tasks', {
       headers,
@@ -220,6 +223,14 @@ async function seed(page: Page, origin: string, prefix: string): Promise<Seeded>
     expect(task.description).toBe(DESCRIPTION);
     expect(task.category).toBe(h.short);
     tasks.push(task);
+    const message = `Remember ${h.text}`;
+    const reminder = await page.request.post('/api/reminders', {
+      headers,
+      data: { taskId: task.id, scheduledAt: '2030-01-01T09:00:00Z', type: 'push', message },
+    });
+    expect(reminder.status(), await reminder.text()).toBe(201);
+    expect((await reminder.json()).data.reminder.message).toBe(message);
+    reminders.push(message);
   }
   const body = multipart([
     { name: TEXT_FILE, type: 'text/plain', body: Buffer.from('hello\n') },
@@ -233,13 +244,13 @@ async function seed(page: Page, origin: string, prefix: string): Promise<Seeded>
   const files = ((await upload.json()).data.attachments as { originalName: string }[]).map((a) => a.originalName);
   expect(files).toContain(TEXT_FILE);
   expect(files.some((f) => f.startsWith('&lt;b data-inj="file-entity"&gt;\u202Egnp.'))).toBe(true);
-  return { tasks, files };
+  return { tasks, reminders, files };
 }
 
 test('user text is never markup in the server-rendered HTML', async ({ page, baseURL }) => {
   test.setTimeout(120_000);
   const origin = new URL(baseURL!).origin;
-  const { tasks, files } = await seed(page, origin, 'hostile');
+  const { tasks, reminders, files } = await seed(page, origin, 'hostile');
   // A page that parses HTML without running it, and is never navigated.
   const parser = await page.context().newPage();
   const get = async (url: string) => html(await page.request.get(url, { headers: { Accept: 'text/html' } }));
@@ -252,9 +263,11 @@ test('user text is never markup in the server-rendered HTML', async ({ page, bas
     expect(done.status(), await done.text()).toBe(200);
   }
 
-  // A task's page: title, description (in the edit form), category, link, file names.
+  // A task's page: title, description (in the edit form), category, link, file names, the
+  // reminder's message.
   for (const [i, t] of tasks.entries()) {
     const want = taskWant(t, i === 0 ? files : []);
+    want.texts!.push(reminders[i]);
     await check(parser, `/tasks/<${i}>`, await get(`/tasks/${t.id}`), want);
     await check(parser, `/tasks/<${i}>?confirm=delete`, await get(`/tasks/${t.id}?confirm=delete`), {
       ...want,

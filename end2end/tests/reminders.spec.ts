@@ -30,19 +30,20 @@ for (const js of [true, false]) {
       await page.getByRole('button', { name: 'Add', exact: true }).click();
       await page.getByRole('link', { name: 'Krebs cycle' }).click();
       const taskPage = page.url();
+      const panel = page.getByRole('region', { name: 'Reminders' });
 
       // A refused form first: a time in the past, kept and explained.
-      await page.getByLabel('Day', { exact: true }).fill('2020-01-02');
-      await page.getByRole('button', { name: 'Add reminder' }).click();
+      await panel.getByLabel('Day', { exact: true }).fill('2020-01-02');
+      await panel.getByRole('button', { name: 'Add reminder' }).click();
       await expect(page.getByText('Choose a time in the future')).toBeVisible();
-      await expect(page.getByLabel('Day', { exact: true })).toHaveValue('2020-01-02');
+      await expect(panel.getByLabel('Day', { exact: true })).toHaveValue('2020-01-02');
 
       const { date, time, at } = aboutAMinuteAhead();
-      await page.getByLabel('Day', { exact: true }).fill(date);
-      await page.getByLabel('Time', { exact: true }).fill(time);
-      await page.getByLabel('How').selectOption('both');
-      await page.getByLabel('Message (optional)').fill('Draw it from memory <b>first</b>');
-      await page.getByRole('button', { name: 'Add reminder' }).click();
+      await panel.getByLabel('Day', { exact: true }).fill(date);
+      await panel.getByLabel('Time', { exact: true }).fill(time);
+      await panel.getByLabel('How').selectOption('both');
+      await panel.getByLabel('Message (optional)').fill('Draw it from memory <b>first</b>');
+      await panel.getByRole('button', { name: 'Add reminder' }).click();
       await expect(page.getByText('Reminder added.')).toBeVisible();
       await expect(page.locator('.reminder')).toContainText('Draw it from memory <b>first</b>');
       await expect(page.locator('.reminder')).toContainText('Pending');
@@ -70,7 +71,7 @@ for (const js of [true, false]) {
       // Sent, and still the user's to complete.
       await page.goto(taskPage);
       await expect(page.locator('.reminder')).toContainText('sent');
-      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('region', { name: 'Reminders' }).getByRole('button', { name: 'Done' }).click();
       await expect(page.getByText('Reminder done.')).toBeVisible();
       await expect(page.locator('.reminder')).toContainText('Completed');
     });

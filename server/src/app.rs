@@ -18,6 +18,7 @@ use crate::{
     api, attachments, auth,
     clock::Clock,
     config::Config,
+    digest,
     http::{self, admission, body_limit},
     notifications, reminders,
     state::Services,
@@ -90,6 +91,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/tasks", tasks::api::router())
         .nest("/notifications", notifications::api::router())
         .nest("/reminders", reminders::api::router())
+        .nest("/digest", digest::api::router())
         .routes(routes!(openapi_json))
         .fallback(api::not_found)
         // JSON bodies: 1 MiB, for these routes and the fallback. Routes that take more (uploads)

@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod email;
 pub mod error;
 pub mod http;

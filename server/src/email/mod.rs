@@ -122,6 +122,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/email/account_secured.txt"),
     ),
     (
+        "digest.html",
+        include_str!("../../templates/email/digest.html"),
+    ),
+    (
+        "digest.txt",
+        include_str!("../../templates/email/digest.txt"),
+    ),
+    (
         "reminder.html",
         include_str!("../../templates/email/reminder.html"),
     ),

@@ -148,6 +148,25 @@ pub async fn enqueue<J: Job>(
     }
 }
 
+/// Enqueues many jobs of one type to run now, with one statement, on `conn` (the caller's
+/// transaction). No keys: the caller has made sure each is wanted once.
+pub async fn enqueue_many<J: Job>(conn: &mut PgConnection, jobs: &[J]) -> anyhow::Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let tasks = jobs
+        .iter()
+        .map(|job| {
+            Ok(TaskBuilder::new(serde_json::to_vec(job)?)
+                .max_attempts(J::MAX_ATTEMPTS)
+                .build())
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    push_tasks(conn, J::QUEUE, tasks)
+        .await
+        .with_context(|| format!("enqueueing {} {} jobs", jobs.len(), J::QUEUE))
+}
+
 /// Cancels the waiting job of this queue with `key`. `false`: there is none (never enqueued,
 /// already cancelled, running or done). A cancelled key may be enqueued again.
 pub async fn cancel<J: Job>(conn: &mut PgConnection, key: &str) -> sqlx::Result<bool> {

@@ -591,6 +591,33 @@ async fn with_relations(
         .collect())
 }
 
+/// An open task with a due time, as the morning digest lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueTask {
+    pub id: Uuid,
+    pub title: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// The user's open tasks due before `before` (those due today and those overdue), soonest
+/// first.
+pub async fn open_due_before(
+    pool: &PgPool,
+    user_id: Uuid,
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<DueTask>> {
+    sqlx::query_as!(
+        DueTask,
+        r#"SELECT id, title, due_at AS "due_at!" FROM tasks
+            WHERE user_id = $1 AND status <> 'completed' AND due_at < $2
+            ORDER BY due_at, id LIMIT 200"#,
+        user_id,
+        before,
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// The user's categories, most used first, then the suggestions they do not use yet.
 pub async fn categories(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<String>> {
     let mut used = sqlx::query_scalar!(

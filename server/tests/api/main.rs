@@ -10,6 +10,7 @@ mod common;
 
 mod accounts;
 mod attachments;
+mod digest;
 mod hardening;
 mod hostile_input;
 mod http_stack;

@@ -528,6 +528,19 @@ impl Config {
         self.data_dir.join("mail")
     }
 
+    /// The page at `path` on this site, as links in emails name it.
+    pub fn page_url(&self, path: &str) -> url::Url {
+        let mut url = self.public_url.clone();
+        url.set_path(path);
+        url
+    }
+
+    /// A Message-ID (without angle brackets) for the message `local`, in PUBLIC_URL's domain.
+    pub fn message_id(&self, local: &str) -> String {
+        let host = self.public_url.host_str().unwrap_or("spacedly.local");
+        format!("{local}@{host}")
+    }
+
     /// `scheme://host[:port]` of PUBLIC_URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> String {
         self.public_url

@@ -89,14 +89,8 @@ pub enum AccountEmail {
     ResetRequested { email: String },
 }
 
-fn page_url(state: &Services, path: &str) -> url::Url {
-    let mut url = state.config.public_url.clone();
-    url.set_path(path);
-    url
-}
-
 fn link(state: &Services, path: &str, token: &str) -> String {
-    let mut url = page_url(state, path);
+    let mut url = state.config.page_url(path);
     url.query_pairs_mut().append_pair("token", token);
     url.to_string()
 }
@@ -170,7 +164,7 @@ pub async fn deliver(
             json!({
                 "name": user.name,
                 "changed_at": changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "reset_link": page_url(state, "/forgot-password").to_string(),
+                "reset_link": state.config.page_url("/forgot-password").to_string(),
             }),
         ),
         (AccountEmail::AccountSecured { provider }, _) => (

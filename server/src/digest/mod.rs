@@ -114,8 +114,7 @@ fn local(at: DateTime<Utc>, zone: Tz, format: &str) -> String {
 /// The link that stops the digest without signing in: a sealed token naming the user.
 pub fn unsubscribe_url(state: &Services, user_id: Uuid) -> String {
     let token = api::token(state, user_id);
-    let mut url = state.config.public_url.clone();
-    url.set_path("/api/digest/unsubscribe");
+    let mut url = state.config.page_url("/api/digest/unsubscribe");
     url.query_pairs_mut().append_pair("token", &token);
     url.to_string()
 }
@@ -165,19 +164,11 @@ pub async fn send(state: &Services, job: &SendDigest) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let task_json = |t: &tasks::DueTask, format: &str| {
-        let mut link = state.config.public_url.clone();
-        link.set_path(&format!("/tasks/{}", t.id));
+        let link = state.config.page_url(&format!("/tasks/{}", t.id));
         json!({"title": t.title, "due": local(t.due_at, zone, format), "link": link.to_string()})
     };
-    let mut settings = state.config.public_url.clone();
-    settings.set_path("/settings");
     let unsubscribe = unsubscribe_url(state, job.user_id);
     let subject = format!("Your day: {}", job.day.format("%A %-d %B"));
-    let host = state
-        .config
-        .public_url
-        .host_str()
-        .unwrap_or("spacedly.local");
     let email = state
         .mailer
         .render(
@@ -189,12 +180,16 @@ pub async fn send(state: &Services, job: &SendDigest) -> anyhow::Result<bool> {
                 "reminders": reminders,
                 "today": today.iter().map(|t| task_json(t, "%H:%M")).collect::<Vec<_>>(),
                 "overdue": overdue.iter().map(|t| task_json(t, "%a %-d %b")).collect::<Vec<_>>(),
-                "settings_link": settings.to_string(),
+                "settings_link": state.config.page_url("/settings").to_string(),
                 "unsubscribe_link": unsubscribe,
             }),
         )
         .context("rendering a digest")?
-        .with_message_id(format!("digest-{}-{}@{host}", job.user_id, job.day))
+        .with_message_id(
+            state
+                .config
+                .message_id(&format!("digest-{}-{}", job.user_id, job.day)),
+        )
         .with_header("List-Unsubscribe", format!("<{unsubscribe}>"))
         .with_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     state.mailer.send(&email).await?;

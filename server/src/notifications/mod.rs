@@ -72,25 +72,9 @@ pub async fn create<'e>(
     new: NewNotification,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
-    let title: String = new.title.chars().take(200).collect();
-    let message: String = new.message.chars().take(1000).collect();
-    let id = sqlx::query_scalar!(
-        r#"WITH created AS (
-            INSERT INTO notifications (user_id, kind, title, message, related_task_id, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, user_id
-         )
-         SELECT id AS "id!" FROM created, pg_notify($7, created.user_id::text)"#,
-        new.user_id,
-        new.kind as Kind,
-        title,
-        message,
-        new.related_task_id,
-        now,
-        CHANNEL,
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(id)
+    insert(db, new, None, now).await?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("a notification without a key was not made"))
+    })
 }
 
 /// Records a notification about the event `key` unless this user was already told of it, and
@@ -99,6 +83,16 @@ pub async fn create_once<'e>(
     db: impl PgExecutor<'e>,
     new: NewNotification,
     key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Uuid>> {
+    insert(db, new, Some(key), now).await
+}
+
+/// The one statement of both: a row without a key is always made.
+async fn insert<'e>(
+    db: impl PgExecutor<'e>,
+    new: NewNotification,
+    key: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Uuid>> {
     let title: String = new.title.chars().take(200).collect();

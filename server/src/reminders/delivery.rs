@@ -185,16 +185,7 @@ fn render(
     job: &DeliverReminder,
     due: &Due,
 ) -> anyhow::Result<crate::email::OutgoingEmail> {
-    let mut task_link = state.config.public_url.clone();
-    task_link.set_path(&format!("/tasks/{}", due.task_id));
-    let mut settings_link = state.config.public_url.clone();
-    settings_link.set_path("/settings");
     let subject = format!("Reminder: {}", due.title);
-    let host = state
-        .config
-        .public_url
-        .host_str()
-        .unwrap_or("spacedly.local");
     let email = state
         .mailer
         .render(
@@ -208,16 +199,13 @@ fn render(
                 "at": local(job.scheduled_at, &due.timezone),
                 "message": due.message,
                 "due": due.task_due_at.map(|at| local(at, &due.timezone)),
-                "task_link": task_link.to_string(),
-                "settings_link": settings_link.to_string(),
+                "task_link": state.config.page_url(&format!("/tasks/{}", due.task_id)).to_string(),
+                "settings_link": state.config.page_url("/settings").to_string(),
             }),
         )
         .context("rendering a reminder")?;
-    Ok(email.with_message_id(format!(
-        "reminder-{}-{}@{host}",
-        job.id,
-        job.scheduled_at.timestamp()
-    )))
+    let id = format!("reminder-{}-{}", job.id, job.scheduled_at.timestamp());
+    Ok(email.with_message_id(state.config.message_id(&id)))
 }
 
 /// After the last failed try: the reminder is `failed` and the user is told in the app.

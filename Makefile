@@ -68,6 +68,7 @@ bench: setup-test build
 	bash scripts/db.sh start
 	$(MAKE) e2e E2E_ARGS=tests/budget.spec.ts
 	BENCH_IMAGES_CMD="target/release/spacedly bench-images" bash scripts/bench-images.sh > target/bench-images.txt
+	bash scripts/bench-reminders.sh
 	if [ -n "$(BENCH_BASELINE)" ]; then \
 	  BASELINE_BIN="$$(bash scripts/bench-baseline.sh $(BENCH_BASELINE))" BASELINE_REV=$(BENCH_BASELINE) bash scripts/bench.sh; \
 	else bash scripts/bench.sh; fi

@@ -163,6 +163,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   cat target/bench-images.txt 2>/dev/null || echo "(target/bench-images.txt is missing: run make bench)"
   echo '```'
   echo
+  cat target/bench-reminders.md 2>/dev/null || echo "(target/bench-reminders.md is missing: run make bench)"
+  echo
   echo "## Memory"
   echo
   echo "- server RSS idle after start: $(( idle_rss / 1024 )) MiB"

@@ -77,11 +77,11 @@ if $need_test; then
   if ! command -v brotli >/dev/null; then
     apt_install brotli
   fi
-  if [ ! -x .tools/venv/bin/python ] || ! .tools/venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
-    log "installing the SMTP test server (PyPI aiosmtpd) into .tools/venv"
+  if [ ! -x .tools/venv/bin/python ] || ! .tools/venv/bin/python -c 'import aiosmtpd, icalendar' 2>/dev/null; then
+    log "installing the SMTP test server (PyPI aiosmtpd) and the iCalendar parser (PyPI icalendar) into .tools/venv"
     mkdir -p .tools
     python3 -m venv .tools/venv
-    .tools/venv/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6 icalendar==6.3.1
   fi
   if [ ! -x .tools/s3/bin/moto_server ]; then
     log "installing the S3-compatible test server (PyPI moto) into .tools/s3"

@@ -44,6 +44,17 @@ enum DatabaseCommand {
         #[arg(long)]
         to: String,
     },
+    /// Make users with email reminders all due at once (for `make bench`).
+    #[command(hide = true)]
+    BenchSeedReminders {
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        #[arg(long, default_value_t = 10)]
+        per_user: usize,
+        /// When they come due, in seconds from now.
+        #[arg(long, default_value_t = 30)]
+        due_in: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,6 +72,15 @@ enum BenchCommand {
         #[arg(default_value_t = 15)]
         iterations: usize,
     },
+    /// Send messages with a bare SMTP client, as many at a time as the reminder worker sends
+    /// (for `make bench`).
+    #[command(hide = true)]
+    BenchSmtp {
+        #[arg(long)]
+        smtp_url: String,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
 }
 
 #[tokio::main]
@@ -76,6 +96,17 @@ async fn main() -> anyhow::Result<()> {
             let (median_ms, bytes) =
                 spacedly_server::attachments::bench_optimize(&path, iterations)?;
             println!("median_ms={median_ms:.1} bytes={bytes}");
+            return Ok(());
+        }
+        Some(Command::Bench(BenchCommand::BenchSmtp { smtp_url, count })) => {
+            use spacedly_server::{jobs::Job, reminders::delivery::DeliverReminder};
+            let concurrency = DeliverReminder::CONCURRENCY;
+            let elapsed = spacedly_server::bench::bare_smtp(&smtp_url, count, concurrency).await?;
+            let seconds = elapsed.as_secs_f64();
+            println!(
+                "count={count} concurrency={concurrency} seconds={seconds:.2} per_second={:.0}",
+                count as f64 / seconds
+            );
             return Ok(());
         }
     };
@@ -95,6 +126,17 @@ async fn main() -> anyhow::Result<()> {
         DatabaseCommand::Worker => {
             let shutdown = shutdown_token();
             workers::run(state.services, shutdown).await
+        }
+        DatabaseCommand::BenchSeedReminders {
+            users,
+            per_user,
+            due_in,
+        } => {
+            let at = chrono::Utc::now() + chrono::Duration::seconds(due_in);
+            let made = spacedly_server::bench::seed_reminders(&state.services, users, per_user, at)
+                .await?;
+            println!("reminders={made} due_at={}", at.to_rfc3339());
+            Ok(())
         }
         DatabaseCommand::SendTestEmail { to } => {
             let email = state.mailer.render(

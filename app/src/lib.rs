@@ -6,6 +6,7 @@
 //! components (the theme toggle, the time zone on sign-up) ship code to the browser.
 
 pub mod accounts;
+pub mod calendar;
 pub mod components;
 pub mod forms;
 pub mod notifications;
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tasks") view=tasks::pages::TasksPage ssr=SsrMode::Async />
                 <Route path=path!("/tasks/new") view=tasks::pages::NewTaskPage ssr=SsrMode::Async />
                 <Route path=path!("/tasks/:id") view=tasks::pages::TaskPage ssr=SsrMode::Async />
+                <Route path=path!("/calendar") view=calendar::CalendarPage ssr=SsrMode::Async />
                 <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />

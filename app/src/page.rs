@@ -14,6 +14,8 @@ pub struct Me {
     pub has_password: bool,
     pub timezone: String,
     pub digest_hour: i16,
+    /// monday, sunday or saturday.
+    pub week_start: String,
 }
 
 /// The outcome of a form, carried from the POST to the page it redirects to (defined with the
@@ -90,6 +92,7 @@ mod ssr {
             has_password: user.has_password(),
             timezone: user.timezone.clone(),
             digest_hour: user.digest_hour,
+            week_start: user.week_start.as_str().into(),
         }
     }
 

@@ -294,7 +294,7 @@ test('the account pages have no serious accessibility violation', async ({ page 
     expect(bad.map((v) => `${url}: ${v.id} ${v.help}`)).toEqual([]);
   }
   await register(page, 'Axe Tester', uniqueEmail('axe'));
-  for (const url of ['/dashboard', '/settings']) {
+  for (const url of ['/dashboard', '/settings', '/calendar', '/calendar?view=week']) {
     await page.goto(url);
     await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
     const results = await new AxeBuilder({ page }).analyze();

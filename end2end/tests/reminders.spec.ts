@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { Page, expect } from '@playwright/test';
 import { linkIn, readMail, register, test, uniqueEmail } from './helpers';
 
@@ -47,6 +48,32 @@ for (const js of [true, false]) {
       await expect(page.getByText('Reminder added.')).toBeVisible();
       await expect(page.locator('.reminder')).toContainText('Draw it from memory <b>first</b>');
       await expect(page.locator('.reminder')).toContainText('Pending');
+
+      // The calendar shows it on its day (the week holding it); pages turn by link and, with
+      // JavaScript, by the arrow keys and h / l.
+      await page.goto(`/calendar?view=week&day=${date}`);
+      const title = page.locator('#calendar-title');
+      const week = await title.textContent();
+      const entry = page.locator('.calendar__entry', { hasText: 'Krebs cycle' });
+      await expect(entry).toContainText(`${time} Reminder: Krebs cycle`);
+      await expect(entry.getByRole('link')).toHaveAttribute('href', new URL(taskPage).pathname);
+      const axe = await new AxeBuilder({ page }).analyze();
+      expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+      if (js) {
+        await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+        await page.keyboard.press('ArrowRight');
+        await expect(title).not.toHaveText(week!);
+        await expect(entry).toHaveCount(0);
+        await page.keyboard.press('h');
+        await expect(title).toHaveText(week!);
+      } else {
+        await page.getByRole('link', { name: /Next week/ }).click();
+        await expect(title).not.toHaveText(week!);
+        await page.getByRole('link', { name: /Previous week/ }).click();
+        await expect(title).toHaveText(week!);
+      }
+      await expect(entry).toBeVisible();
+      await page.goto(taskPage);
       const bell = page.getByRole('link', { name: /^Notifications, / });
       await expect(bell).toHaveAttribute('aria-label', 'Notifications, none unread');
 
@@ -68,11 +95,15 @@ for (const js of [true, false]) {
       await page.goto('/notifications');
       await expect(page.getByText('Reminder: Krebs cycle')).toBeVisible();
 
-      // Sent, and still the user's to complete.
+      // Sent, and still the user's to complete: done from the calendar, which it comes back to.
       await page.goto(taskPage);
       await expect(page.locator('.reminder')).toContainText('sent');
-      await page.getByRole('region', { name: 'Reminders' }).getByRole('button', { name: 'Done' }).click();
+      await page.goto(`/calendar?view=week&day=${date}`);
+      await page.getByRole('button', { name: 'Done: Krebs cycle' }).click();
       await expect(page.getByText('Reminder done.')).toBeVisible();
+      await expect(page).toHaveURL(/\/calendar\?view=week/);
+      await expect(page.locator('.calendar__entry', { hasText: 'Krebs cycle' })).toContainText('Reminder (done)');
+      await page.goto(taskPage);
       await expect(page.locator('.reminder')).toContainText('Completed');
     });
   });

@@ -15,7 +15,7 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    api, attachments, auth,
+    api, attachments, auth, calendar,
     clock::Clock,
     config::Config,
     digest,
@@ -87,6 +87,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .nest("/auth", auth::api::auth_router())
         .nest("/user", auth::api::user_router())
+        .nest("/user", calendar::api::user_router())
         .nest("/tokens", auth::api::tokens_router())
         .nest("/tasks", tasks::api::router())
         .nest("/notifications", notifications::api::router())
@@ -124,6 +125,7 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .nest(api::PREFIX, api_routes().split_for_parts().0)
         .merge(http::operational_routes())
+        .merge(calendar::feed::routes())
         .with_state(state)
 }
 

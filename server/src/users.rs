@@ -15,6 +15,7 @@ pub struct User {
     pub two_factor_enabled: bool,
     pub timezone: String,
     pub digest_hour: i16,
+    pub week_start: WeekStart,
     pub session_version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -44,8 +45,9 @@ impl User {
         }
     }
 
-    /// The full form of GET /api/user/me.
-    pub fn profile(&self) -> UserProfile {
+    /// The full form of GET /api/user/me, given what features keep about the user: whether the
+    /// morning digest is on and the calendar feed's URL.
+    pub fn profile(&self, digest_enabled: bool, calendar_feed_url: Option<String>) -> UserProfile {
         UserProfile {
             id: self.id,
             name: self.name.clone(),
@@ -56,6 +58,9 @@ impl User {
             email_verified: self.email_verified,
             timezone: self.timezone.clone(),
             digest_hour: self.digest_hour,
+            digest_enabled,
+            week_start: self.week_start,
+            calendar_feed_url,
             created_at: self.created_at,
         }
     }
@@ -82,8 +87,63 @@ pub struct UserProfile {
     pub email_verified: bool,
     pub timezone: String,
     pub digest_hour: i16,
+    pub digest_enabled: bool,
+    pub week_start: WeekStart,
+    /// The secret iCalendar feed of the user's reminders and due dates, once they made one.
+    pub calendar_feed_url: Option<String>,
     #[serde(rename = "createdAt")]
     pub created_at: DateTime<Utc>,
+}
+
+/// The day a user's weeks start on (`users.week_start`, TEXT with a CHECK): the calendar's week
+/// view and weekly counts begin on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekStart {
+    #[default]
+    Monday,
+    Sunday,
+    Saturday,
+}
+
+impl WeekStart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Monday => "monday",
+            Self::Sunday => "sunday",
+            Self::Saturday => "saturday",
+        }
+    }
+
+    pub fn weekday(self) -> chrono::Weekday {
+        match self {
+            Self::Monday => chrono::Weekday::Mon,
+            Self::Sunday => chrono::Weekday::Sun,
+            Self::Saturday => chrono::Weekday::Sat,
+        }
+    }
+
+    /// The first day of the week holding `day`.
+    pub fn week_of(self, day: chrono::NaiveDate) -> chrono::NaiveDate {
+        day.week(self.weekday()).first_day()
+    }
+}
+
+impl crate::validate::Choice for WeekStart {
+    const ALL: &'static [Self] = &[Self::Monday, Self::Sunday, Self::Saturday];
+    const NAME: &'static str = "week start";
+
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// How `SELECT * FROM users` reads the column (sqlx turns the TEXT into the field's type with
+/// `From`). The CHECK admits only the three words.
+impl From<String> for WeekStart {
+    fn from(word: String) -> Self {
+        <Self as crate::validate::Choice>::parse(&word).unwrap_or_default()
+    }
 }
 
 pub async fn find_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<User>> {

@@ -54,6 +54,7 @@ pub mod form {
     pub const VERIFY: &str = "verify";
     pub const RESEND_VERIFICATION: &str = "resend-verification";
     pub const PROFILE: &str = "profile";
+    pub const DIGEST: &str = "digest";
     pub const TWO_FACTOR: &str = "two-factor";
     pub const PASSWORD: &str = "password";
     pub const SET_PASSWORD: &str = "set-password";
@@ -337,21 +338,45 @@ const SETTINGS: &str = "/settings";
 pub async fn update_profile(
     name: String,
     timezone: String,
-    digest_hour: String,
+    week_start: String,
 ) -> Result<(), ServerFnError> {
     use spacedly_server::auth::{self, ProfileChanges};
     let typed = [
         ("name", name.clone()),
         ("timezone", timezone.clone()),
-        ("digest_hour", digest_hour.clone()),
+        ("week_start", week_start.clone()),
     ];
     let work = |state: AppState, user: User| async move {
-        let changes = ProfileChanges::from_form(name, timezone, &digest_hour)?;
+        let changes = ProfileChanges::from_form(name, timezone, week_start);
         auth::update_profile(&state, &user, changes).await
     };
     let keep = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
     let to = (format!("{SETTINGS}#profile"), form::PROFILE);
     crate::forms::act(None, to, &keep, work, |_| "Settings saved.".into()).await
+}
+
+/// Whether the user gets the morning digest (the settings page's checkbox).
+#[server(prefix = "/_sf", endpoint = "account/digest-enabled")]
+pub async fn digest_enabled() -> Result<bool, ServerFnError> {
+    let user = backend::require_user().await?;
+    let state = backend::state()?;
+    spacedly_server::digest::enabled(&state.pool, user.id)
+        .await
+        .map_err(|e| backend::internal(e.into()))
+}
+
+/// Turns the morning digest on or off and sets its hour.
+#[server(prefix = "/_sf", endpoint = "account/digest")]
+pub async fn set_digest(digest: Option<String>, digest_hour: String) -> Result<(), ServerFnError> {
+    use spacedly_server::auth::{self, ProfileChanges};
+    let typed = [("digest_hour", digest_hour.clone())];
+    let work = |state: AppState, user: User| async move {
+        let changes = ProfileChanges::digest_from_form(digest.as_deref(), &digest_hour)?;
+        auth::update_profile(&state, &user, changes).await
+    };
+    let keep = typed.each_ref().map(|(k, v)| (*k, v.as_str()));
+    let to = (format!("{SETTINGS}#digest"), form::DIGEST);
+    crate::forms::act(None, to, &keep, work, |_| "Morning digest saved.".into()).await
 }
 
 #[server(prefix = "/_sf", endpoint = "account/two-factor")]

@@ -245,15 +245,17 @@ fn SettingsForms(me: Me) -> impl IntoView {
     let profile = FormState::of(form::PROFILE);
     let two_factor = FormState::of(form::TWO_FACTOR);
     let password = FormState::of(form::PASSWORD);
-    let digest_hour = profile
-        .value("digest_hour")
-        .unwrap_or_else(|| me.digest_hour.to_string());
-    let hours = (0..24)
-        .map(|h| {
-            let selected = h.to_string() == digest_hour;
-            view! { <option value=h.to_string() selected=selected>{format!("{h:02}:00")}</option> }
-        })
-        .collect_view();
+    let week_start = profile
+        .value("week_start")
+        .unwrap_or_else(|| me.week_start.clone());
+    let week_starts = [
+        ("monday", "Monday"),
+        ("sunday", "Sunday"),
+        ("saturday", "Saturday"),
+    ]
+    .map(|(value, label)| {
+        view! { <option value=value selected=week_start == value>{label}</option> }
+    });
     // The zone list comes from chrono-tz, which only the server build has; this page is
     // rendered on the server only.
     #[cfg(feature = "ssr")]
@@ -281,14 +283,16 @@ fn SettingsForms(me: Me) -> impl IntoView {
                     <label for="field-timezone">"Time zone"</label>
                     <select id="field-timezone" name="timezone">{zones}</select>
                 </div>
-                <div class="field" class:field--invalid=profile.field("digest_hour").is_some()>
-                    <label for="field-digest_hour">"Morning digest at"</label>
-                    <select id="field-digest_hour" name="digest_hour">{hours}</select>
-                    {profile.field("digest_hour").map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+                <div class="field" class:field--invalid=profile.field("week_start").is_some()>
+                    <label for="field-week_start">"Weeks start on"</label>
+                    <select id="field-week_start" name="week_start">{week_starts}</select>
+                    {profile.field("week_start").map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
                 </div>
                 <button class="button button--primary" type="submit">"Save"</button>
             </PostForm>
         </section>
+        <DigestSettings hour=me.digest_hour verified=me.email_verified />
+        <crate::calendar::CalendarFeed />
         <section class="panel" id="two-factor" aria-labelledby="security-title">
             <h2 id="security-title">"Two-factor sign-in"</h2>
             <p class="muted">"When it is on, each sign-in also needs a code we email to " {me.email.clone()} "."</p>
@@ -335,6 +339,51 @@ fn SettingsForms(me: Me) -> impl IntoView {
             </PostForm>
         </section>
         <YourData has_password=me.has_password />
+    }
+}
+
+/// The morning digest: on or off, and its hour in the user's time zone.
+#[component]
+fn DigestSettings(hour: i16, verified: bool) -> impl IntoView {
+    let state = FormState::of(form::DIGEST);
+    let hour = state
+        .value("digest_hour")
+        .unwrap_or_else(|| hour.to_string());
+    let enabled = Resource::new(|| (), |_| digest_enabled());
+    let hours = (0..24)
+        .map(|h| {
+            let selected = h.to_string() == hour;
+            view! { <option value=h.to_string() selected=selected>{format!("{h:02}:00")}</option> }
+        })
+        .collect_view();
+    let error = state.field("digest_hour");
+    let invalid = error.is_some();
+    view! {
+        <section class="panel" id="digest" aria-labelledby="digest-title">
+            <h2 id="digest-title">"Morning digest"</h2>
+            <p class="muted">"One email a day at this hour, in your time zone, with the day's reminders and reviews, what is due and what is overdue. None on days with nothing to say."</p>
+            {(!verified).then(|| view! { <p class="muted">"It starts once your email address is confirmed."</p> })}
+            <PostForm action=SetDigest::PATH novalidate=true>
+                <FormMessage state=state.clone() />
+                <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let on = enabled.await.unwrap_or(true);
+                        view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name="digest" value="on" checked=on />
+                                " Send me the morning digest"
+                            </label>
+                        }
+                    })}
+                </Suspense>
+                <div class="field" class:field--invalid=invalid>
+                    <label for="field-digest_hour">"Send it at"</label>
+                    <select id="field-digest_hour" name="digest_hour">{hours}</select>
+                    {error.map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+                </div>
+                <button class="button" type="submit">"Save"</button>
+            </PostForm>
+        </section>
     }
 }
 

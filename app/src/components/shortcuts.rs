@@ -1,6 +1,7 @@
 //! Keyboard shortcuts of the signed-in app, as one small island: `q` quick add (anywhere),
 //! `j`/`k` move through the task list, Enter opens (the focused link), `x` completes or
-//! re-opens the focused task, `?` shows the list. Keys typed into fields are left alone.
+//! re-opens the focused task, `←`/`h` and `→`/`l` go to the previous and next page of the
+//! calendar, `?` shows the list. Keys typed into fields are left alone.
 
 use leptos::prelude::*;
 
@@ -18,6 +19,8 @@ pub fn KeyboardShortcuts() -> impl IntoView {
                 <dt><kbd>"j"</kbd>" / "<kbd>"k"</kbd></dt><dd>"Next / previous task"</dd>
                 <dt><kbd>"Enter"</kbd></dt><dd>"Open the task"</dd>
                 <dt><kbd>"x"</kbd></dt><dd>"Complete or re-open the task"</dd>
+                <dt><kbd>"←"</kbd>" / "<kbd>"h"</kbd></dt><dd>"Calendar: previous month or week"</dd>
+                <dt><kbd>"→"</kbd>" / "<kbd>"l"</kbd></dt><dd>"Calendar: next month or week"</dd>
                 <dt><kbd>"?"</kbd></dt><dd>"Show this list"</dd>
             </dl>
             <form method="dialog"><button class="button" type="submit">"Close"</button></form>
@@ -57,6 +60,8 @@ mod browser {
             "j" => move_focus(1),
             "k" => move_focus(-1),
             "x" => toggle_focused(),
+            "ArrowLeft" | "h" => follow_calendar_link("prev"),
+            "ArrowRight" | "l" => follow_calendar_link("next"),
             "?" => show_help(),
             _ => false,
         };
@@ -111,6 +116,21 @@ mod browser {
             return false;
         };
         form.request_submit().is_ok()
+    }
+
+    /// Follows the calendar's `rel` link (only on the calendar page: elsewhere the arrow keys
+    /// keep scrolling).
+    fn follow_calendar_link(rel: &str) -> bool {
+        document()
+            .query_selector(&format!("[data-calendar] a[rel={rel}]"))
+            .ok()
+            .flatten()
+            .and_then(|a| a.dyn_into::<HtmlElement>().ok())
+            .map(|a| {
+                a.click();
+                true
+            })
+            .unwrap_or(false)
     }
 
     fn show_help() -> bool {

@@ -273,6 +273,7 @@ pub async fn set_reminder(
     id: String,
     task_id: String,
     action: String,
+    back: Option<String>,
     nonce: Option<String>,
 ) -> Result<(), ServerFnError> {
     use spacedly_server::reminders::{self, Changes, Status};
@@ -301,8 +302,13 @@ pub async fn set_reminder(
             .await
             .map(|_| status.1)
     };
-    let page = (backend::page(&task_id), form::ITEM);
-    crate::forms::act(nonce, page, &[], work, str::to_string).await
+    // The calendar's buttons come back to the calendar page they were on.
+    let page = back
+        .as_deref()
+        .and_then(spacedly_server::http::redirect::safe_local_path)
+        .filter(|p| p.starts_with("/calendar?") || p == "/calendar")
+        .unwrap_or_else(|| backend::page(&task_id));
+    crate::forms::act(nonce, (page, form::ITEM), &[], work, str::to_string).await
 }
 
 /// Moves a reminder to a new day and time.

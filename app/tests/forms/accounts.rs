@@ -540,25 +540,28 @@ async fn update_profile_saves_or_names_the_bad_field(pool: PgPool) {
             &[
                 ("name", "Ada King"),
                 ("timezone", "Europe/Paris"),
-                ("digest_hour", "7"),
+                ("week_start", "sunday"),
             ],
             "/settings#profile",
         )
         .await;
     page.shows_ok("Settings saved.");
-    let saved: (String, String, i16) =
-        sqlx::query_as("SELECT name, timezone, digest_hour FROM users")
+    let saved: (String, String, String) =
+        sqlx::query_as("SELECT name, timezone, week_start FROM users")
             .fetch_one(site.pool())
             .await
             .unwrap();
-    assert_eq!(saved, ("Ada King".into(), "Europe/Paris".into(), 7));
+    assert_eq!(
+        saved,
+        ("Ada King".into(), "Europe/Paris".into(), "sunday".into())
+    );
 
     for (fields, error) in [
         (
             [
                 ("name", "A"),
                 ("timezone", "Europe/Paris"),
-                ("digest_hour", "7"),
+                ("week_start", "monday"),
             ],
             "Your name needs at least 2 characters",
         ),
@@ -566,9 +569,9 @@ async fn update_profile_saves_or_names_the_bad_field(pool: PgPool) {
             [
                 ("name", "Ada"),
                 ("timezone", "Europe/Paris"),
-                ("digest_hour", "soon"),
+                ("week_start", "friday"),
             ],
-            "Choose an hour from 0 to 23",
+            "Choose a week start: monday, sunday or saturday",
         ),
     ] {
         let page = browser
@@ -582,7 +585,7 @@ async fn update_profile_saves_or_names_the_bad_field(pool: PgPool) {
             &[
                 ("name", "Ada"),
                 ("timezone", "Mars/Olympus"),
-                ("digest_hour", "24"),
+                ("week_start", "someday"),
             ],
             "/settings#profile",
         )
@@ -591,12 +594,76 @@ async fn update_profile_saves_or_names_the_bad_field(pool: PgPool) {
         page.error_messages(),
         vec!["Please correct the highlighted fields".to_string()]
     );
-    let after: (String, String, i16) =
-        sqlx::query_as("SELECT name, timezone, digest_hour FROM users")
+    let after: (String, String, String) =
+        sqlx::query_as("SELECT name, timezone, week_start FROM users")
             .fetch_one(site.pool())
             .await
             .unwrap();
     assert_eq!(after, saved, "a refused change changes nothing");
+}
+
+/// Whether the settings page's digest checkbox is ticked.
+fn digest_box_checked(body: &str) -> bool {
+    let at = body.find(r#"name="digest""#).expect("the digest checkbox");
+    let start = body[..at].rfind('<').unwrap();
+    let end = at + body[at..].find('>').unwrap();
+    body[start..end].contains(" checked")
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_morning_digest_is_turned_off_and_on_with_its_hour(pool: PgPool) {
+    let site = site(pool).await;
+    let browser = site.browser();
+    browser.register("Ada Lovelace", ADA).await;
+    let settings = |pool: &PgPool| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (i16, Option<bool>)>(
+                "SELECT u.digest_hour, d.enabled FROM users u
+                   LEFT JOIN digest_settings d ON d.user_id = u.id",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(settings(site.pool()).await, (5, None));
+    assert!(digest_box_checked(&browser.get("/settings").await.body));
+
+    // An unticked box is not posted: the digest is off.
+    let page = browser
+        .submit(
+            "/_sf/account/digest",
+            &[("digest_hour", "7")],
+            "/settings#digest",
+        )
+        .await;
+    page.shows_ok("Morning digest saved.");
+    assert_eq!(settings(site.pool()).await, (7, Some(false)));
+    assert!(!digest_box_checked(&page.body));
+
+    let page = browser
+        .submit(
+            "/_sf/account/digest",
+            &[("digest", "on"), ("digest_hour", "soon")],
+            "/settings#digest",
+        )
+        .await;
+    page.shows_error(
+        "Please correct the highlighted fields",
+        &["Choose an hour from 0 to 23"],
+    );
+    assert_eq!(settings(site.pool()).await, (7, Some(false)));
+
+    browser
+        .submit(
+            "/_sf/account/digest",
+            &[("digest", "on"), ("digest_hour", "6")],
+            "/settings#digest",
+        )
+        .await
+        .shows_ok("Morning digest saved.");
+    assert_eq!(settings(site.pool()).await, (6, Some(true)));
 }
 
 #[sqlx::test(migrations = false)]

@@ -4,6 +4,7 @@
 #![cfg(test)]
 
 mod accounts;
+mod calendar;
 mod common;
 mod notifications;
 mod reminders;

@@ -475,13 +475,16 @@ async fn resend_verification(
 }
 
 #[utoipa::path(get, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), responses((status = 200, body = ApiOk<ProfileData>)))]
-async fn me(CurrentUser(user): CurrentUser) -> Json<ApiOk<ProfileData>> {
-    ok(
+async fn me(
+    State(state): State<Services>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<ApiOk<ProfileData>>> {
+    Ok(ok(
         "Your profile",
         ProfileData {
-            user: user.profile(),
+            user: super::profile(&state, &user).await?,
         },
-    )
+    ))
 }
 
 #[utoipa::path(patch, path = "/me", tag = "user", security(("cookie" = []), ("bearer" = [])), request_body = ProfileChanges, responses((status = 200, body = ApiOk<ProfileData>)))]
@@ -494,7 +497,7 @@ async fn update_me(
     Ok(ok(
         "Settings saved",
         ProfileData {
-            user: user.profile(),
+            user: super::profile(&state, &user).await?,
         },
     ))
 }
@@ -521,7 +524,7 @@ async fn set_two_factor(
     Ok(ok(
         message,
         ProfileData {
-            user: user.profile(),
+            user: super::profile(&state, &user).await?,
         },
     ))
 }
@@ -587,7 +590,7 @@ async fn set_password(
     Ok(ok(
         "Password set",
         ProfileData {
-            user: user.profile(),
+            user: super::profile(&state, &user).await?,
         },
     ))
 }

@@ -23,6 +23,7 @@ use crate::{
     error::{AppError, AppResult},
     limits,
     state::Services,
+    validate::Choice,
 };
 use codes::Purpose;
 use types::{Email, NewPassword, TimeZone, UserName, Validator};
@@ -553,19 +554,34 @@ pub struct ProfileChanges {
     /// The hour of the daily digest, 0 to 23.
     #[schema(minimum = 0, maximum = 23)]
     pub digest_hour: Option<i64>,
+    /// Whether the morning digest is sent (a JSON boolean).
+    pub digest_enabled: Option<bool>,
+    /// The day weeks start on.
+    #[schema(value_type = Option<users::WeekStart>)]
+    pub week_start: Option<String>,
 }
 
 impl ProfileChanges {
-    /// The settings form's fields (every one is sent; the hour as typed).
-    pub fn from_form(name: String, timezone: String, digest_hour: &str) -> AppResult<Self> {
+    /// The profile form's fields (every one is sent).
+    pub fn from_form(name: String, timezone: String, week_start: String) -> Self {
+        Self {
+            name: Some(name),
+            timezone: Some(timezone),
+            week_start: Some(week_start),
+            ..Self::default()
+        }
+    }
+
+    /// The digest form's fields: a checkbox (absent when off) and the hour as typed.
+    pub fn digest_from_form(digest: Option<&str>, digest_hour: &str) -> AppResult<Self> {
         let hour = digest_hour
             .trim()
             .parse::<i64>()
             .map_err(|_| AppError::validation("digest_hour", "Choose an hour from 0 to 23"))?;
         Ok(Self {
-            name: Some(name),
-            timezone: Some(timezone),
             digest_hour: Some(hour),
+            digest_enabled: Some(digest == Some("on")),
+            ..Self::default()
         })
     }
 }
@@ -595,20 +611,41 @@ pub async fn update_profile(
             },
         )
     });
+    let week_start = changes
+        .week_start
+        .as_deref()
+        .and_then(|w| v.check("week_start", users::WeekStart::parse(w)));
     v.finish()?;
-    Ok(sqlx::query_as!(
+    let mut tx = state.pool.begin().await?;
+    let user = sqlx::query_as!(
         User,
         "UPDATE users SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
-             digest_hour = COALESCE($4, digest_hour), updated_at = $5
+             digest_hour = COALESCE($4, digest_hour), week_start = COALESCE($5, week_start),
+             updated_at = $6
          WHERE id = $1 RETURNING *",
         user.id,
         name.as_ref().map(UserName::as_str),
         timezone.as_ref().map(TimeZone::as_str),
         digest_hour,
+        week_start.map(users::WeekStart::as_str),
         state.now(),
     )
-    .fetch_one(&state.pool)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(on) = changes.digest_enabled {
+        crate::digest::set_enabled(&mut tx, user.id, on).await?;
+    }
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// The user as GET /api/user/me shows them, with what the digest and calendar keep.
+pub async fn profile(state: &Services, user: &User) -> AppResult<users::UserProfile> {
+    let (digest_enabled, feed_url) = tokio::try_join!(
+        async { Ok::<_, AppError>(crate::digest::enabled(&state.pool, user.id).await?) },
+        crate::calendar::feed_url_of(state, user.id),
+    )?;
+    Ok(user.profile(digest_enabled, feed_url))
 }
 
 /// Everything stored about the user, for "download my data".
@@ -616,7 +653,7 @@ pub async fn export(state: &Services, user: &User) -> AppResult<Export> {
     let api_tokens = api_tokens::list(&state.pool, user).await?;
     Ok(Export {
         exported_at: state.now(),
-        user: user.profile(),
+        user: profile(state, user).await?,
         api_tokens,
     })
 }

@@ -51,16 +51,8 @@ async fn unsubscribe(
     Query(params): Query<UnsubscribeParams>,
 ) -> AppResult<impl axum::response::IntoResponse> {
     let user_id = user_of(&state, &params.token).ok_or(AppError::NotFound)?;
-    let changed = sqlx::query!(
-        "INSERT INTO digest_settings (user_id, enabled)
-         SELECT id, false FROM users WHERE id = $1
-         ON CONFLICT (user_id) DO UPDATE SET enabled = false",
-        user_id,
-    )
-    .execute(&state.pool)
-    .await?
-    .rows_affected();
-    if changed == 0 {
+    let mut conn = state.pool.acquire().await?;
+    if !super::set_enabled(&mut conn, user_id, false).await? {
         return Err(AppError::NotFound);
     }
     tracing::info!(%user_id, "morning digest turned off by its unsubscribe link");

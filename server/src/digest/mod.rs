@@ -67,6 +67,36 @@ impl Job for SendDigest {
     }
 }
 
+/// Whether the user wants the morning digest (no row: yes).
+pub async fn enabled(pool: &sqlx::PgPool, user_id: Uuid) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!(
+        "SELECT enabled FROM digest_settings WHERE user_id = $1",
+        user_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or(true))
+}
+
+/// Turns the user's morning digest on or off; `false` when there is no such user.
+pub async fn set_enabled(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    on: bool,
+) -> sqlx::Result<bool> {
+    let changed = sqlx::query!(
+        "INSERT INTO digest_settings (user_id, enabled)
+         SELECT id, $2 FROM users WHERE id = $1
+         ON CONFLICT (user_id) DO UPDATE SET enabled = $2",
+        user_id,
+        on,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
 /// Claims the day of every user whose digest hour has come at `at` and enqueues their digests;
 /// returns how many. Two statements, whatever the number of users. A user claimed by a
 /// concurrent tick is not claimed again (the upsert re-checks the stored day).

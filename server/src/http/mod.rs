@@ -130,6 +130,18 @@ fn session_key(secret: &[u8]) -> tower_sessions::cookie::Key {
     tower_sessions::cookie::Key::from(&hasher.finalize())
 }
 
+/// Paths whose last segment is a secret (a calendar feed's URL is its own key): the logs keep
+/// the rest of the path.
+const SECRET_PATHS: &[&str] = &["/calendar/"];
+
+/// `path` as the request log shows it, secrets hidden.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}[secret]").into(),
+        None => path.into(),
+    }
+}
+
 /// The route template a request matched, filled in by the inner layer for the outer one.
 #[derive(Clone, Default)]
 struct RouteSlot(Arc<OnceLock<String>>);
@@ -282,7 +294,8 @@ pub fn layers(router: Router, state: &Services, gate: admission::Gate) -> Router
             .get::<RequestId>()
             .and_then(|id| id.header_value().to_str().ok())
             .unwrap_or_default();
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        let path = loggable_path(request.uri().path());
+        tracing::info_span!("request", method = %request.method(), %path, request_id)
     });
 
     let router = router
@@ -346,3 +359,18 @@ pub fn layers(router: Router, state: &Services, gate: admission::Gate) -> Router
 }
 
 pub mod rate_limit;
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn secret_paths_are_not_logged() {
+        assert_eq!(
+            loggable_path("/calendar/abc_DEF-123.ics"),
+            "/calendar/[secret]"
+        );
+        assert_eq!(loggable_path("/calendar"), "/calendar");
+        assert_eq!(loggable_path("/api/tasks/1"), "/api/tasks/1");
+    }
+}

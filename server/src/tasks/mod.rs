@@ -597,6 +597,7 @@ pub struct DueTask {
     pub id: Uuid,
     pub title: String,
     pub due_at: DateTime<Utc>,
+    pub completed: bool,
 }
 
 /// The user's open tasks due before `before` (those due today and those overdue), soonest
@@ -608,11 +609,31 @@ pub async fn open_due_before(
 ) -> sqlx::Result<Vec<DueTask>> {
     sqlx::query_as!(
         DueTask,
-        r#"SELECT id, title, due_at AS "due_at!" FROM tasks
+        r#"SELECT id, title, due_at AS "due_at!", false AS "completed!" FROM tasks
             WHERE user_id = $1 AND status <> 'completed' AND due_at < $2
             ORDER BY due_at, id LIMIT 200"#,
         user_id,
         before,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The user's tasks due in `[from, to)`, completed or not, by due time.
+pub async fn due_between(
+    pool: &PgPool,
+    user_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<DueTask>> {
+    sqlx::query_as!(
+        DueTask,
+        r#"SELECT id, title, due_at AS "due_at!", status = 'completed' AS "completed!" FROM tasks
+            WHERE user_id = $1 AND due_at >= $2 AND due_at < $3
+            ORDER BY due_at, id"#,
+        user_id,
+        from,
+        to,
     )
     .fetch_all(pool)
     .await

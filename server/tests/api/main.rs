@@ -10,6 +10,7 @@ mod common;
 
 mod accounts;
 mod attachments;
+mod calendar;
 mod digest;
 mod hardening;
 mod hostile_input;

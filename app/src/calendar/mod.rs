@@ -229,7 +229,7 @@ fn CalendarGrid(c: CalendarData) -> impl IntoView {
     let days = c
         .days
         .into_iter()
-        .map(|d| view! { <Day day=d here=here.clone() /> })
+        .map(|d| view! { <Day day=d here=here.clone() /> }.into_any())
         .collect_view();
     view! {
         <section class="panel calendar" data-calendar aria-labelledby="calendar-title">
@@ -260,7 +260,7 @@ fn Day(day: DayView, here: String) -> impl IntoView {
     let entries = day
         .entries
         .into_iter()
-        .map(|e| view! { <Entry entry=e here=here.clone() /> })
+        .map(|e| view! { <Entry entry=e here=here.clone() /> }.into_any())
         .collect_view();
     view! {
         <li
@@ -299,6 +299,7 @@ fn Entry(entry: EntryView, here: String) -> impl IntoView {
             }
         };
         view! { <div class="calendar__actions">{button("complete", "Done")}{button("skip", "Skip")}</div> }
+            .into_any()
     });
     view! {
         <li class=format!("calendar__entry calendar__entry--{}", e.kind) class:calendar__entry--done=e.done>

@@ -67,6 +67,7 @@ peak_rss=$(( h_rss > l_rss ? h_rss : l_rss ))
 # --- Tasks: 200 seeded tasks through the API, the page, and pgbench as the ceiling ---
 # Before the sign-in load, so its RSS figure is the task list's, not argon2's leftovers.
 source scripts/bench-tasks.sh
+source scripts/bench-analytics.sh
 
 # --- Sign-in: one user, the real argon2id verification on every request ---
 curl -fsS -o /dev/null -H 'Content-Type: application/json' \
@@ -162,6 +163,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo '```'
   cat target/bench-images.txt 2>/dev/null || echo "(target/bench-images.txt is missing: run make bench)"
   echo '```'
+  echo
+  cat target/bench-analytics.md 2>/dev/null || echo "(target/bench-analytics.md is missing: run make bench)"
   echo
   cat target/bench-reminders.md 2>/dev/null || echo "(target/bench-reminders.md is missing: run make bench)"
   echo

@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "server" / "src"
 
 # The features: each owns one folder and its tables.
-FEATURES = {"attachments", "auth", "calendar", "digest", "notifications", "reminders", "tasks"}
+FEATURES = {"analytics", "attachments", "auth", "calendar", "digest", "notifications", "reminders", "tasks"}
 # Above the features: they compose the state, the router and the background work.
 COMPOSITION = {"app", "bench", "workers", "maintenance"}
 

@@ -55,6 +55,27 @@ enum DatabaseCommand {
         #[arg(long, default_value_t = 30)]
         due_in: i64,
     },
+    /// Give a registered user a year of tasks and completed reminders (for `make bench`).
+    #[command(hide = true)]
+    BenchSeedAnalytics {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 2000)]
+        tasks: i32,
+        #[arg(long, default_value_t = 10_000)]
+        completed: i32,
+    },
+    /// The analytics' statements against the original product's, through one pool, at 1 and
+    /// 32 concurrent loops (for `make bench`).
+    #[command(hide = true)]
+    BenchAnalyticsQueries {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +159,22 @@ async fn main() -> anyhow::Result<()> {
             println!("reminders={made} due_at={}", at.to_rfc3339());
             Ok(())
         }
+        DatabaseCommand::BenchSeedAnalytics {
+            email,
+            tasks,
+            completed,
+        } => {
+            let id =
+                spacedly_server::bench::seed_analytics(&state.services, &email, tasks, completed)
+                    .await?;
+            println!("user_id={id}");
+            Ok(())
+        }
+        DatabaseCommand::BenchAnalyticsQueries {
+            email,
+            seconds,
+            rounds,
+        } => bench_analytics_queries(&state.services, &email, seconds, rounds).await,
         DatabaseCommand::SendTestEmail { to } => {
             let email = state.mailer.render(
                 "test",
@@ -154,6 +191,61 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Prints, for 1 and 32 concurrent loops, the rate of GET /api/analytics's statements and of
+/// the original product's, each round running both in turn; the median round's ratio.
+async fn bench_analytics_queries(
+    state: &spacedly_server::state::Services,
+    email: &str,
+    seconds: u64,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    use spacedly_server::{analytics, bench};
+    let user = spacedly_server::users::find_by_email(&state.pool, email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {email}"))?;
+    let zone = spacedly_server::tasks::zone_of(&user.timezone);
+    let duration = std::time::Duration::from_secs(seconds);
+    for connections in [1, 32] {
+        let mut ratios = vec![];
+        let mut line = vec![];
+        for _ in 0..rounds.max(1) {
+            let ours = {
+                let pool = state.pool.clone();
+                bench::rate(connections, duration, move || {
+                    let pool = pool.clone();
+                    async move {
+                        let now = chrono::Utc::now();
+                        analytics::overview(&pool, user.id, zone, now, analytics::History::Recent)
+                            .await?;
+                        Ok(())
+                    }
+                })
+                .await?
+            };
+            let original = {
+                let pool = state.pool.clone();
+                bench::rate(connections, duration, move || {
+                    let pool = pool.clone();
+                    async move {
+                        bench::original_analytics(&pool, user.id, chrono::Utc::now()).await?;
+                        Ok(())
+                    }
+                })
+                .await?
+            };
+            ratios.push(ours / original);
+            line.push(format!("{ours:.0}/{original:.0}"));
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "connections={connections} median_ratio={:.2} rounds_ours_over_original={}",
+            ratios[ratios.len() / 2],
+            line.join(",")
+        );
+    }
+    Ok(())
 }
 
 /// Prints the median and p99 time of one argon2id hash, as `auth::password::hash` runs it.

@@ -6,6 +6,7 @@
 //! components (the theme toggle, the time zone on sign-up) ship code to the browser.
 
 pub mod accounts;
+pub mod analytics;
 pub mod calendar;
 pub mod components;
 pub mod forms;
@@ -29,8 +30,8 @@ use leptos_router::{
 
 use crate::{
     accounts::pages::{
-        DashboardPage, ForgotPasswordPage, LoginCodePage, LoginPage, RegisterPage,
-        ResetPasswordPage, SettingsPage, VerifyEmailPage,
+        ForgotPasswordPage, LoginCodePage, LoginPage, RegisterPage, ResetPasswordPage,
+        SettingsPage, VerifyEmailPage,
     },
     pages::{landing::Landing, mailbox, not_found::NotFound},
 };
@@ -93,7 +94,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("/reset-password") view=ResetPasswordPage />
                 <Route path=path!("/verify-email") view=VerifyEmailPage />
-                <Route path=path!("/dashboard") view=DashboardPage />
+                <Route path=path!("/dashboard") view=analytics::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/analytics") view=analytics::AnalyticsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/tasks") view=tasks::pages::TasksPage ssr=SsrMode::Async />
                 <Route path=path!("/tasks/new") view=tasks::pages::NewTaskPage ssr=SsrMode::Async />

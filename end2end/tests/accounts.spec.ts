@@ -165,14 +165,22 @@ for (const js of [true, false]) {
       await expect(page.getByLabel('Time zone')).toHaveValue('Asia/Tokyo');
       await page.getByLabel('Name', { exact: true }).fill('Amalie Emmy Noether');
       await page.getByLabel('Time zone').selectOption('Europe/Berlin');
-      await page.getByLabel('Morning digest at').selectOption('7');
+      await page.getByLabel('Weeks start on').selectOption('sunday');
       await page.locator('section', { hasText: 'Profile' }).getByRole('button', { name: 'Save' }).click();
       await expect(page.getByText('Settings saved')).toBeVisible();
+      // The morning digest has its own form: off, and at 07:00.
+      const digest = page.locator('#digest');
+      await digest.getByLabel('Send me the morning digest').uncheck();
+      await digest.getByLabel('Send it at').selectOption('7');
+      await digest.getByRole('button', { name: 'Save' }).click();
+      await expect(page.getByText('Morning digest saved')).toBeVisible();
       await page.reload();
       await expect(page.getByText('Settings saved')).toHaveCount(0);
       await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Amalie Emmy Noether');
       await expect(page.getByLabel('Time zone')).toHaveValue('Europe/Berlin');
-      await expect(page.getByLabel('Morning digest at')).toHaveValue('7');
+      await expect(page.getByLabel('Weeks start on')).toHaveValue('sunday');
+      await expect(page.locator('#digest').getByLabel('Send it at')).toHaveValue('7');
+      await expect(page.locator('#digest').getByLabel('Send me the morning digest')).not.toBeChecked();
     });
 
     test('API tokens: create, use from a script, revoke', async ({ page, request }) => {

@@ -299,6 +299,8 @@ test('user text is never markup in the server-rendered HTML', async ({ page, bas
   });
   await check(parser, '/settings', await get('/settings'), { texts: [NAME], values: [['#field-name', NAME]] });
   await check(parser, '/dashboard', await get('/dashboard'), { texts: [NAME, `Welcome, ${NAME}`] });
+  // Categories are drawn into the server's SVG charts and their tables.
+  await check(parser, '/analytics', await get('/analytics'), { texts: tasks.map((t) => t.category) });
 
   // Flash messages that quote the user's text, on the page the form redirects to.
   for (const [i, t] of tasks.entries()) {

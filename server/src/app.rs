@@ -15,7 +15,7 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    api, attachments, auth, calendar,
+    analytics, api, attachments, auth, calendar,
     clock::Clock,
     config::Config,
     digest,
@@ -90,6 +90,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/user", calendar::api::user_router())
         .nest("/tokens", auth::api::tokens_router())
         .nest("/tasks", tasks::api::router())
+        .nest("/analytics", analytics::api::router())
         .nest("/notifications", notifications::api::router())
         .nest("/reminders", reminders::api::router())
         .nest("/digest", digest::api::router())

@@ -103,3 +103,155 @@ pub async fn bare_smtp(
     anyhow::ensure!(failed == 0, "{failed} bare sends failed");
     Ok(elapsed)
 }
+
+/// Gives the user `tasks` tasks in six categories (a third completed over the past year, some
+/// with due dates) and `completed` completed reminders and reviews spread over the past year,
+/// plus pending ones over the next two weeks; set-based, a few statements.
+pub async fn seed_analytics(
+    state: &Services,
+    email: &str,
+    tasks: i32,
+    completed: i32,
+) -> anyhow::Result<uuid::Uuid> {
+    let now = state.now();
+    let user = users::find_by_email(&state.pool, email)
+        .await?
+        .context("no such user: register it first")?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO tasks (user_id, title, category, status, completed_at, due_at, created_at, updated_at)
+         SELECT $1, 'Topic ' || n,
+                (ARRAY['Biology', 'Chemistry', 'History', 'Languages', 'Work', 'Personal'])[1 + n % 6],
+                CASE WHEN n % 3 = 0 THEN 'completed' ELSE 'todo' END,
+                CASE WHEN n % 3 = 0 THEN $2::timestamptz - (n % 365) * interval '1 day' - (n % 24) * interval '1 hour' END,
+                CASE WHEN n % 4 = 0 THEN $2::timestamptz + ((n % 60) - 30) * interval '1 day' END,
+                $2 - interval '1 year', $2
+           FROM generate_series(1, $3::int) n",
+        user.id,
+        now,
+        tasks,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "WITH t AS (SELECT array_agg(id) AS ids FROM tasks WHERE user_id = $1)
+         INSERT INTO reminders (user_id, task_id, kind, scheduled_at, status, sent_at, completed_at,
+                                created_at, updated_at)
+         SELECT $1, t.ids[1 + n % cardinality(t.ids)], CASE WHEN n % 2 = 0 THEN 'review' ELSE 'manual' END,
+                at, 'completed', at, at + (n % 5) * interval '1 hour', at, at
+           FROM t, (SELECT n, $2::timestamptz - (n % 365) * interval '1 day' - (n % 13) * interval '1 hour' AS at
+                      FROM generate_series(1, $3::int) n) r
+         UNION ALL
+         SELECT $1, t.ids[1 + n % cardinality(t.ids)], 'review',
+                $2::timestamptz + (n % 14) * interval '1 day' + interval '1 hour', 'pending', NULL, NULL, $2, $2
+           FROM t, generate_series(1, 300) n",
+        user.id,
+        now,
+        completed,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    sqlx::query!("ANALYZE tasks").execute(&state.pool).await?;
+    sqlx::query!("ANALYZE reminders")
+        .execute(&state.pool)
+        .await?;
+    Ok(user.id)
+}
+
+/// What the original product did for GET /api/analytics, one statement after another as its
+/// code awaited them: 4 counts, 7 daily counts, 4 weekly counts and a scan of the categories
+/// counted in the application. Days are UTC days, as its server computed them.
+pub async fn original_analytics(
+    pool: &sqlx::PgPool,
+    user_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let mut checksum = 0;
+    checksum += sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM tasks WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?;
+    checksum += sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM reminders WHERE user_id = $1 AND status = 'completed'"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?;
+    checksum += sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM reminders WHERE user_id = $1 AND status = 'pending' AND scheduled_at > $2"#,
+        user_id,
+        now
+    )
+    .fetch_one(pool)
+    .await?;
+    checksum += sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM reminders WHERE user_id = $1 AND status = 'pending' AND scheduled_at < $2"#,
+        user_id,
+        now
+    )
+    .fetch_one(pool)
+    .await?;
+    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let ranges = (0..7)
+        .map(|i| {
+            (
+                midnight - chrono::Duration::days(i),
+                chrono::Duration::days(1),
+            )
+        })
+        .chain((0..4).map(|i| {
+            (
+                midnight - chrono::Duration::weeks(i + 1) + chrono::Duration::days(1),
+                chrono::Duration::weeks(1),
+            )
+        }));
+    for (start, length) in ranges {
+        checksum += sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM reminders
+                WHERE user_id = $1 AND status = 'completed' AND scheduled_at BETWEEN $2 AND $3"#,
+            user_id,
+            start,
+            start + length - chrono::Duration::milliseconds(1),
+        )
+        .fetch_one(pool)
+        .await?;
+    }
+    let categories = sqlx::query_scalar!("SELECT category FROM tasks WHERE user_id = $1", user_id)
+        .fetch_all(pool)
+        .await?;
+    let mut counts = std::collections::HashMap::<String, i64>::new();
+    for c in categories {
+        *counts.entry(c).or_default() += 1;
+    }
+    Ok(checksum + counts.len() as i64)
+}
+
+/// Runs `work` on `connections` concurrent loops for `duration`; returns completed runs per
+/// second.
+pub async fn rate<F, Fut>(connections: usize, duration: Duration, work: F) -> anyhow::Result<f64>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let started = Instant::now();
+    let mut loops = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        let work = work.clone();
+        loops.spawn(async move {
+            let mut runs = 0u64;
+            while started.elapsed() < duration {
+                work().await?;
+                runs += 1;
+            }
+            Ok::<_, anyhow::Error>(runs)
+        });
+    }
+    let mut total = 0;
+    while let Some(runs) = loops.join_next().await {
+        total += runs??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}

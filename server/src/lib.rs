@@ -1,6 +1,7 @@
 //! Spacedly's backend: everything server-side and UI-free. The Leptos app (`spacedly-app`)
 //! and the JSON API both call the domain functions here, so the two cannot drift apart.
 
+pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod attachments;

@@ -338,13 +338,13 @@ const SETTINGS: &str = "/settings";
 pub async fn update_profile(
     name: String,
     timezone: String,
-    week_start: String,
+    week_start: Option<String>,
 ) -> Result<(), ServerFnError> {
     use spacedly_server::auth::{self, ProfileChanges};
     let typed = [
         ("name", name.clone()),
         ("timezone", timezone.clone()),
-        ("week_start", week_start.clone()),
+        ("week_start", week_start.clone().unwrap_or_default()),
     ];
     let work = |state: AppState, user: User| async move {
         let changes = ProfileChanges::from_form(name, timezone, week_start);

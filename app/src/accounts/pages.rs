@@ -206,27 +206,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
 }
 
 #[component]
-pub fn DashboardPage() -> impl IntoView {
-    let Some(me) = require_me() else {
-        return ().into_any();
-    };
-    view! {
-        <Title text="Dashboard" />
-        <SignedInLayout title="Dashboard" me=me.clone()>
-            <section class="panel">
-                <h2>"Welcome, " {me.name}</h2>
-                <p class="muted">
-                    "Your topics, reviews and reminders will appear here. Your reminders are sent in "
-                    {me.timezone} " time, with the morning digest at " {format!("{:02}:00", me.digest_hour)} "."
-                </p>
-                <p><a class="button" href="/settings">"Open settings"</a></p>
-            </section>
-        </SignedInLayout>
-    }
-    .into_any()
-}
-
-#[component]
 pub fn SettingsPage() -> impl IntoView {
     let Some(me) = require_me() else {
         return ().into_any();

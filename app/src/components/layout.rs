@@ -72,6 +72,10 @@ pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
             label: "Tasks",
         },
         NavItem {
+            href: "/analytics",
+            label: "Analytics",
+        },
+        NavItem {
             href: "/calendar",
             label: "Calendar",
         },

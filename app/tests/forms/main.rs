@@ -4,6 +4,7 @@
 #![cfg(test)]
 
 mod accounts;
+mod analytics;
 mod calendar;
 mod common;
 mod notifications;

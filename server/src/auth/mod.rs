@@ -562,12 +562,12 @@ pub struct ProfileChanges {
 }
 
 impl ProfileChanges {
-    /// The profile form's fields (every one is sent).
-    pub fn from_form(name: String, timezone: String, week_start: String) -> Self {
+    /// The profile form's fields (the week start is kept when absent).
+    pub fn from_form(name: String, timezone: String, week_start: Option<String>) -> Self {
         Self {
             name: Some(name),
             timezone: Some(timezone),
-            week_start: Some(week_start),
+            week_start,
             ..Self::default()
         }
     }

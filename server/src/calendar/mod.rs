@@ -168,12 +168,14 @@ impl Period {
 
     /// The instants the grid covers in `zone`: from the first day's start to the end's start.
     pub fn bounds(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        let start = |day: NaiveDate| {
-            crate::validate::local_to_utc(day.and_time(NaiveTime::MIN), zone)
-                .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc())
-        };
-        (start(self.first), start(self.end))
+        (start_of(self.first, zone), start_of(self.end, zone))
     }
+}
+
+/// The first instant of `day` in `zone` (midnight, or the first hour after a gap).
+pub fn start_of(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    crate::validate::local_to_utc(day.and_time(NaiveTime::MIN), zone)
+        .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc())
 }
 
 /// How far back and ahead the feed reaches.

@@ -9,6 +9,7 @@
 mod common;
 
 mod accounts;
+mod analytics;
 mod attachments;
 mod calendar;
 mod digest;

@@ -76,6 +76,8 @@ async fn the_document_is_public_and_lists_every_mounted_api_route(pool: PgPool) 
         "/api/user/change-password",
         "/api/user/export",
         "/api/user/calendar-feed",
+        "/api/analytics",
+        "/api/analytics/streaks",
         "/api/reminders",
         "/api/reminders/{id}",
         "/api/digest/unsubscribe",

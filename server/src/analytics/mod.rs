@@ -1,0 +1,480 @@
+//! Analytics: the numbers of the dashboard and the analytics page, in the user's time zone.
+//!
+//! Four statements whatever the data's size, run side by side: the totals; the user's activity
+//! by local day (what was completed and what was due, over their whole history, grouped in
+//! Postgres with `AT TIME ZONE`); the tasks per category; the reminders and reviews due in the
+//! next 14 days by local day. Everything else (the last 7 days, the last 4 weeks from the
+//! user's first weekday, the streaks, the year's heatmap) is arithmetic on those few rows.
+//!
+//! "Completed on a day" means completed on that local day, not scheduled on it. A completion is
+//! a reminder (reviews included) or a task completed.
+
+pub mod api;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{error::AppResult, users::WeekStart};
+
+/// The counts of the original product (reminders include reviews).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub tasks: i64,
+    pub completed_tasks: i64,
+    pub completed_reminders: i64,
+    /// Pending and due later.
+    pub upcoming_reminders: i64,
+    /// Pending and past their time.
+    pub overdue_reminders: i64,
+}
+
+/// What happened on one local day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day {
+    pub day: NaiveDate,
+    /// Reminders and tasks completed that day.
+    pub done: i64,
+    /// Reminders scheduled and tasks due that day (up to now).
+    pub due: i64,
+}
+
+/// A category's tasks and their share of all the user's tasks (0 to 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryShare {
+    pub category: String,
+    pub count: i64,
+    pub share: f64,
+}
+
+/// Everything the pages and the API show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub today: NaiveDate,
+    pub totals: Totals,
+    /// Days with any activity, oldest first (days without are absent).
+    pub activity: Vec<Day>,
+    pub categories: Vec<CategoryShare>,
+    /// Reminders and reviews due on each of the next 14 days, today first.
+    pub load: Vec<(NaiveDate, i64)>,
+}
+
+/// Days the charts reach back.
+pub const HEATMAP_DAYS: i64 = 365;
+pub const LOAD_DAYS: i64 = 14;
+
+/// How much history an overview reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Enough for the last 7 days and the last 4 weeks (the API's numbers).
+    Recent,
+    /// All of it (the streaks and the year's heatmap).
+    All,
+}
+
+impl History {
+    /// The first instant read.
+    fn since(self, today: NaiveDate, zone: Tz) -> DateTime<Utc> {
+        match self {
+            // 4 weeks back from the start of this week is at most 34 days ago.
+            Self::Recent => crate::calendar::start_of(today - Duration::days(35), zone),
+            Self::All => DateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+/// The user's numbers at `now` in `zone`, from `history`.
+pub async fn overview(
+    pool: &PgPool,
+    user_id: Uuid,
+    zone: Tz,
+    now: DateTime<Utc>,
+    history: History,
+) -> AppResult<Overview> {
+    let today = now.with_timezone(&zone).date_naive();
+    let tz = zone.name();
+    let load_from =
+        crate::validate::local_to_utc(today.and_time(chrono::NaiveTime::MIN), zone).unwrap_or(now);
+    let load_to = crate::validate::local_to_utc(
+        (today + Duration::days(LOAD_DAYS)).and_time(chrono::NaiveTime::MIN),
+        zone,
+    )
+    .unwrap_or(now + Duration::days(LOAD_DAYS));
+    let totals = async {
+        let row = sqlx::query!(
+            r#"SELECT (SELECT count(*) FROM tasks WHERE user_id = $1) AS "tasks!",
+                      (SELECT count(*) FROM tasks WHERE user_id = $1 AND status = 'completed')
+                          AS "completed_tasks!",
+                      count(*) FILTER (WHERE status = 'completed') AS "completed!",
+                      count(*) FILTER (WHERE status = 'pending' AND scheduled_at > $2) AS "upcoming!",
+                      count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= $2) AS "overdue!"
+                 FROM reminders WHERE user_id = $1"#,
+            user_id,
+            now,
+        )
+        .fetch_one(pool)
+        .await?;
+        Ok::<_, sqlx::Error>(Totals {
+            tasks: row.tasks,
+            completed_tasks: row.completed_tasks,
+            completed_reminders: row.completed,
+            upcoming_reminders: row.upcoming,
+            overdue_reminders: row.overdue,
+        })
+    };
+    let activity = activity(pool, user_id, zone, history.since(today, zone), now);
+    let categories = async {
+        sqlx::query!(
+            r#"SELECT category, count(*) AS "count!" FROM tasks WHERE user_id = $1
+                GROUP BY category ORDER BY count(*) DESC, category"#,
+            user_id,
+        )
+        .fetch_all(pool)
+        .await
+        .map(|rows| shares(rows.into_iter().map(|r| (r.category, r.count)).collect()))
+    };
+    let load = async {
+        let rows = sqlx::query!(
+            r#"SELECT (scheduled_at AT TIME ZONE $2)::date AS "day!", count(*) AS "count!"
+                 FROM reminders
+                WHERE user_id = $1 AND status = 'pending' AND scheduled_at >= $3 AND scheduled_at < $4
+                GROUP BY 1"#,
+            user_id,
+            tz,
+            load_from,
+            load_to,
+        )
+        .fetch_all(pool)
+        .await?;
+        let by_day: BTreeMap<NaiveDate, i64> = rows.into_iter().map(|r| (r.day, r.count)).collect();
+        Ok::<_, sqlx::Error>(
+            (0..LOAD_DAYS)
+                .map(|i| {
+                    let day = today + Duration::days(i);
+                    (day, by_day.get(&day).copied().unwrap_or(0))
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (totals, activity, categories, load) =
+        tokio::try_join!(totals, activity, categories, load)?;
+    Ok(Overview {
+        today,
+        totals,
+        activity,
+        categories,
+        load,
+    })
+}
+
+/// The user's days with something completed or due between `since` and `now`, oldest first:
+/// one row per such local day.
+pub async fn activity(
+    pool: &PgPool,
+    user_id: Uuid,
+    zone: Tz,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Day>> {
+    let rows = sqlx::query!(
+        r#"SELECT day AS "day!", sum(done)::bigint AS "done!", sum(due)::bigint AS "due!" FROM (
+             SELECT (completed_at AT TIME ZONE $2)::date AS day, 1 AS done, 0 AS due
+               FROM reminders WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
+             UNION ALL
+             SELECT (completed_at AT TIME ZONE $2)::date, 1, 0
+               FROM tasks WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
+             UNION ALL
+             SELECT (scheduled_at AT TIME ZONE $2)::date, 0, 1
+               FROM reminders WHERE user_id = $1 AND scheduled_at >= $3 AND scheduled_at <= $4
+             UNION ALL
+             SELECT (due_at AT TIME ZONE $2)::date, 0, 1
+               FROM tasks WHERE user_id = $1 AND due_at >= $3 AND due_at <= $4
+           ) a GROUP BY day ORDER BY day"#,
+        user_id,
+        zone.name(),
+        since,
+        now,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Day {
+            day: r.day,
+            done: r.done,
+            due: r.due,
+        })
+        .collect())
+}
+
+/// Each category's share of the total (they add up to 1, or there are none).
+pub fn shares(counts: Vec<(String, i64)>) -> Vec<CategoryShare> {
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    counts
+        .into_iter()
+        .map(|(category, count)| CategoryShare {
+            category,
+            count,
+            share: if total > 0 {
+                count as f64 / total as f64
+            } else {
+                0.0
+            },
+        })
+        .collect()
+}
+
+impl Overview {
+    fn done_on(&self) -> BTreeMap<NaiveDate, i64> {
+        self.activity.iter().map(|d| (d.day, d.done)).collect()
+    }
+
+    /// Completions on each of the last `n` local days, oldest first, today last.
+    pub fn daily(&self, n: i64) -> Vec<(NaiveDate, i64)> {
+        let done = self.done_on();
+        (0..n)
+            .rev()
+            .map(|i| {
+                let day = self.today - Duration::days(i);
+                (day, done.get(&day).copied().unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// Completions in each of the last `n` weeks (starting on `week_start`; the current week
+    /// so far included), oldest first: each week's first day and its count.
+    pub fn weekly(&self, n: i64, week_start: WeekStart) -> Vec<(NaiveDate, i64)> {
+        let this_week = week_start.week_of(self.today);
+        let first = this_week - Duration::weeks(n - 1);
+        let mut weeks: Vec<(NaiveDate, i64)> =
+            (0..n).map(|i| (first + Duration::weeks(i), 0)).collect();
+        for d in &self.activity {
+            if d.day >= first && d.day <= self.today {
+                let index = ((d.day - first).num_days() / 7) as usize;
+                if let Some(week) = weeks.get_mut(index) {
+                    week.1 += d.done;
+                }
+            }
+        }
+        weeks
+    }
+
+    /// The streaks, in local days (see [`streaks`]).
+    pub fn streaks(&self) -> Streaks {
+        streaks(&self.activity, self.today)
+    }
+}
+
+/// Active and longest streaks, in days that counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Streaks {
+    pub active: i64,
+    pub longest: i64,
+}
+
+/// The streak rule: a day counts when the user completed at least one review, reminder or task;
+/// a day on which nothing was done but something was due breaks the streak; a day on which
+/// nothing was due and nothing was done neither counts nor breaks it. Today cannot break the
+/// active streak (it is not over): it is alive today if the last day that mattered counted.
+/// `activity` is sorted by day and holds only days with something done or due.
+pub fn streaks(activity: &[Day], today: NaiveDate) -> Streaks {
+    let mut longest = 0;
+    let mut run = 0;
+    for d in activity.iter().filter(|d| d.day <= today) {
+        if d.done > 0 {
+            run += 1;
+            longest = longest.max(run);
+        } else if d.day < today {
+            run = 0;
+        }
+    }
+    Streaks {
+        active: run,
+        longest,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn days(list: &[(&str, i64, i64)]) -> Vec<Day> {
+        list.iter()
+            .map(|(d, done, due)| Day {
+                day: day(d),
+                done: *done,
+                due: *due,
+            })
+            .collect()
+    }
+
+    fn overview(today: &str, activity: &[(&str, i64, i64)]) -> Overview {
+        Overview {
+            today: day(today),
+            totals: Totals::default(),
+            activity: days(activity),
+            categories: vec![],
+            load: vec![],
+        }
+    }
+
+    #[test]
+    fn an_empty_history_has_zeros_everywhere() {
+        let o = overview("2026-12-06", &[]);
+        assert_eq!(o.daily(7).len(), 7);
+        assert!(o.daily(7).iter().all(|(_, n)| *n == 0));
+        assert_eq!(o.daily(7)[6].0, day("2026-12-06"));
+        assert!(o.weekly(4, WeekStart::Monday).iter().all(|(_, n)| *n == 0));
+        assert_eq!(o.streaks(), Streaks::default());
+        assert!(shares(vec![]).is_empty());
+    }
+
+    #[test]
+    fn daily_counts_fill_gaps_with_zeros() {
+        let o = overview(
+            "2026-12-06",
+            &[
+                ("2026-11-29", 9, 0),
+                ("2026-12-01", 2, 1),
+                ("2026-12-06", 3, 0),
+            ],
+        );
+        let counts: Vec<i64> = o.daily(7).iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, vec![0, 2, 0, 0, 0, 0, 3]);
+        assert_eq!(o.daily(7)[0].0, day("2026-11-30"));
+    }
+
+    #[test]
+    fn weeks_start_on_the_users_day() {
+        // Sunday 6 December 2026.
+        let activity = [
+            ("2026-11-15", 1, 0),
+            ("2026-11-16", 2, 0),
+            ("2026-11-29", 4, 0),
+            ("2026-11-30", 8, 0),
+            ("2026-12-05", 16, 0),
+            ("2026-12-06", 32, 0),
+        ];
+        let o = overview("2026-12-06", &activity);
+        assert_eq!(
+            o.weekly(4, WeekStart::Monday),
+            vec![
+                (day("2026-11-09"), 1),
+                (day("2026-11-16"), 2),
+                (day("2026-11-23"), 4),
+                (day("2026-11-30"), 56)
+            ]
+        );
+        assert_eq!(
+            o.weekly(4, WeekStart::Sunday),
+            vec![
+                (day("2026-11-15"), 3),
+                (day("2026-11-22"), 0),
+                (day("2026-11-29"), 28),
+                (day("2026-12-06"), 32)
+            ]
+        );
+        assert_eq!(
+            o.weekly(4, WeekStart::Saturday),
+            vec![
+                (day("2026-11-14"), 3),
+                (day("2026-11-21"), 0),
+                (day("2026-11-28"), 12),
+                (day("2026-12-05"), 48)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_day_with_nothing_due_does_not_break_a_streak() {
+        // Done Mon, nothing due or done Tue (absent), done Wed: two days, unbroken.
+        let s = streaks(
+            &days(&[("2026-11-30", 1, 1), ("2026-12-02", 1, 0)]),
+            day("2026-12-02"),
+        );
+        assert_eq!(
+            s,
+            Streaks {
+                active: 2,
+                longest: 2
+            }
+        );
+        // Something due and nothing done on Tue breaks it.
+        let s = streaks(
+            &days(&[
+                ("2026-11-30", 1, 1),
+                ("2026-12-01", 0, 2),
+                ("2026-12-02", 1, 0),
+            ]),
+            day("2026-12-02"),
+        );
+        assert_eq!(
+            s,
+            Streaks {
+                active: 1,
+                longest: 1
+            }
+        );
+    }
+
+    #[test]
+    fn the_active_streak_lives_through_today_until_the_day_is_over() {
+        let history = days(&[
+            ("2026-12-03", 1, 0),
+            ("2026-12-04", 2, 0),
+            ("2026-12-05", 1, 1),
+            ("2026-12-06", 0, 3),
+        ]);
+        // Today has things due and nothing done yet: still alive.
+        assert_eq!(
+            streaks(&history, day("2026-12-06")),
+            Streaks {
+                active: 3,
+                longest: 3
+            }
+        );
+        // The next day, the undone Sunday broke it.
+        assert_eq!(
+            streaks(&history, day("2026-12-07")),
+            Streaks {
+                active: 0,
+                longest: 3
+            }
+        );
+        // A longer streak in the past stays the longest.
+        let mut long = days(&[
+            ("2026-10-01", 1, 0),
+            ("2026-10-02", 1, 0),
+            ("2026-10-03", 1, 0),
+            ("2026-10-04", 1, 0),
+            ("2026-10-05", 0, 1),
+        ]);
+        long.extend(history);
+        assert_eq!(
+            streaks(&long, day("2026-12-06")),
+            Streaks {
+                active: 3,
+                longest: 4
+            }
+        );
+    }
+
+    #[test]
+    fn category_shares_add_up_to_one() {
+        let s = shares(vec![
+            ("Work".into(), 3),
+            ("Personal".into(), 2),
+            ("Études".into(), 2),
+        ]);
+        let total: f64 = s.iter().map(|c| c.share).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        assert!((s[0].share - 3.0 / 7.0).abs() < 1e-12);
+    }
+}

@@ -27,7 +27,8 @@ for (const js of [true, false]) {
       for (const id of ['daily', 'weekly', 'load', 'categories', 'heatmap']) {
         const figure = page.locator(`#chart-${id}`);
         await expect(figure.locator('svg')).toBeVisible();
-        await expect(figure.getByRole('img')).toHaveAttribute('aria-label', /\S/);
+        await expect(figure.locator('.chart__svg')).toHaveAttribute('role', 'img');
+        await expect(figure.locator('.chart__svg')).toHaveAttribute('aria-label', /\S/);
       }
       const daily = page.locator('#chart-daily');
       await daily.getByText('Show the numbers').click();

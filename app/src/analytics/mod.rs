@@ -78,6 +78,23 @@ mod draw {
         })
     }
 
+    /// A count axis from 0 with whole-number steps (at most 5).
+    fn count_axis(axes: &mut [charts_rs::YAxisConfig], values: &[f32]) {
+        let top = values
+            .iter()
+            .copied()
+            .fold(0.0_f32, f32::max)
+            .ceil()
+            .max(1.0) as usize;
+        let steps = top.min(5);
+        let max = top.div_ceil(steps) * steps;
+        for axis in axes {
+            axis.min = Some(0.0);
+            axis.max = Some(max as f32);
+            axis.split_number = steps;
+        }
+    }
+
     pub fn line(
         name: &str,
         labels: Vec<String>,
@@ -86,6 +103,7 @@ mod draw {
         height: f32,
     ) -> String {
         let mut c = LineChart::new(vec![Series::new(name.into(), values.to_vec())], labels);
+        count_axis(&mut c.y_axis_configs, values);
         c.width = width;
         c.height = height;
         c.background_color = Color::transparent();
@@ -103,6 +121,7 @@ mod draw {
         height: f32,
     ) -> String {
         let mut c = BarChart::new(vec![Series::new(name.into(), values.to_vec())], labels);
+        count_axis(&mut c.y_axis_configs, values);
         c.width = width;
         c.height = height;
         c.background_color = Color::transparent();
@@ -128,7 +147,13 @@ mod draw {
     }
 
     /// A GitHub-style year of days; `days` are (YYYY-MM-DD, count).
-    pub fn heatmap(days: Vec<(String, f32)>, year: i32, start: String, end: String, max: f32) -> String {
+    pub fn heatmap(
+        days: Vec<(String, f32)>,
+        year: i32,
+        start: String,
+        end: String,
+        max: f32,
+    ) -> String {
         // Sized for a calendar year, then given the last 365 days (as many weeks).
         let mut c = CalendarChart::new(days, year);
         c.start_date = start;

@@ -106,7 +106,7 @@ pub async fn overview(
     let totals = async {
         let row = sqlx::query!(
             r#"SELECT (SELECT count(*) FROM tasks WHERE user_id = $1) AS "tasks!",
-                      (SELECT count(*) FROM tasks WHERE user_id = $1 AND status = 'completed')
+                      (SELECT count(*) FROM tasks WHERE user_id = $1 AND completed_at IS NOT NULL)
                           AS "completed_tasks!",
                       count(*) FILTER (WHERE status = 'completed') AS "completed!",
                       count(*) FILTER (WHERE status = 'pending' AND scheduled_at > $2) AS "upcoming!",
@@ -125,7 +125,14 @@ pub async fn overview(
             overdue_reminders: row.overdue,
         })
     };
-    let activity = activity(pool, user_id, zone, history.since(today, zone), now);
+    let since = history.since(today, zone);
+    let activity = async move {
+        match history {
+            // The API's numbers need the completions only.
+            History::Recent => completions(pool, user_id, zone, since, now).await,
+            History::All => activity(pool, user_id, zone, since, now).await,
+        }
+    };
     let categories = async {
         sqlx::query!(
             r#"SELECT category, count(*) AS "count!" FROM tasks WHERE user_id = $1
@@ -206,6 +213,40 @@ pub async fn activity(
             day: r.day,
             done: r.done,
             due: r.due,
+        })
+        .collect())
+}
+
+/// The user's completions by local day between `since` and `now` (`due` left at 0), oldest
+/// first: [`activity`] without what was due, for the numbers that do not need it.
+pub async fn completions(
+    pool: &PgPool,
+    user_id: Uuid,
+    zone: Tz,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Day>> {
+    let rows = sqlx::query!(
+        r#"SELECT day AS "day!", count(*) AS "done!" FROM (
+             SELECT (completed_at AT TIME ZONE $2)::date AS day
+               FROM reminders WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
+             UNION ALL
+             SELECT (completed_at AT TIME ZONE $2)::date
+               FROM tasks WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
+           ) a GROUP BY day ORDER BY day"#,
+        user_id,
+        zone.name(),
+        since,
+        now,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Day {
+            day: r.day,
+            done: r.done,
+            due: 0,
         })
         .collect())
 }

@@ -11,18 +11,12 @@ set -euo pipefail
 A_BASE="http://127.0.0.1:$PORT"
 A_DB_URL="$(bash scripts/db.sh url spacedly_bench)"
 A_EMAIL=analytics@example.com
-A_PASS='benchmark passphrase 42'
 A_OUT=target/bench-analytics.md
 
-jar=$(mktemp)
-curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-  -d "{\"name\":\"Analytics Bench\",\"email\":\"$A_EMAIL\",\"password\":\"$A_PASS\"}" "$A_BASE/api/auth/register"
-curl -fsS -o /dev/null -c "$jar" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"$A_EMAIL\",\"password\":\"$A_PASS\"}" "$A_BASE/api/auth/login"
-A_TOKEN=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -H "Origin: $A_BASE" \
-  -d '{"name":"bench"}' "$A_BASE/api/tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.secret))')
-A_SESSION=$(awk '$6 == "spacedly_session" {print $6"="$7}' "$jar")
-rm -f "$jar"
+source scripts/bench-user.sh
+bench_user "$A_BASE" "$A_EMAIL" 'Analytics Bench'
+A_TOKEN=$TOKEN
+A_SESSION=$SESSION
 psql -X -q "$A_DB_URL" -c "UPDATE users SET timezone = 'America/New_York' WHERE email = '$A_EMAIL'"
 
 cli_env() {

@@ -9,20 +9,12 @@ set -euo pipefail
 
 BASE="http://127.0.0.1:$PORT"
 DB_URL="$(bash scripts/db.sh url spacedly_bench)"
-PASS='benchmark passphrase 42'
+source scripts/bench-user.sh
 
 # Seeds the bench user on the server at $1 (database $2); sets TOKEN, SESSION and USER_ID.
 seed_tasks() {
-  local base=$1 db_url=$2 jar
-  jar=$(mktemp)
-  curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-    -d "{\"name\":\"Task Bench\",\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$base/api/auth/register"
-  curl -fsS -o /dev/null -c "$jar" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"tasks@example.com\",\"password\":\"$PASS\"}" "$base/api/auth/login"
-  TOKEN=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -H "Origin: $base" \
-    -d '{"name":"bench"}' "$base/api/tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.secret))')
-  SESSION=$(awk '$6 == "spacedly_session" {print $6"="$7}' "$jar")
-  rm -f "$jar"
+  local base=$1 db_url=$2
+  bench_user "$base" tasks@example.com 'Task Bench'
   USER_ID=$(psql -X -qAt "$db_url" -c "SELECT id FROM users WHERE email = 'tasks@example.com'")
   psql -X -q "$db_url" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO tasks (user_id, title, description, category, priority, due_at)

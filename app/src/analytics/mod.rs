@@ -54,7 +54,9 @@ mod draw {
     //! The charts, drawn with charts-rs. Text and axes take the page's colours from CSS
     //! (`.chart svg text` etc.), which override SVG presentation attributes, so one drawing
     //! works in light and dark mode; the series colours are mid-tones readable on both.
-    use charts_rs::{BarChart, CalendarChart, Color, LineChart, PieChart, Series};
+    use charts_rs::{
+        BarChart, CalendarChart, ChartBase, Color, LineChart, PieChart, Series, YAxisConfig,
+    };
 
     /// The series colours: indigo, amber, teal, rose, slate, green (each chart that has several
     /// values also labels them, so colour never carries the meaning alone).
@@ -95,39 +97,31 @@ mod draw {
         }
     }
 
-    pub fn line(
-        name: &str,
-        labels: Vec<String>,
-        values: &[f32],
-        width: f32,
-        height: f32,
-    ) -> String {
+    /// What every chart here shares: its size, a transparent background, the palette.
+    fn frame(base: &mut ChartBase, width: f32, height: f32) {
+        base.width = width;
+        base.height = height;
+        base.background_color = Color::transparent();
+        base.series.colors = palette();
+    }
+
+    /// One labelled series of counts on a whole-number axis, without a legend.
+    fn counts(base: &mut ChartBase, axes: &mut [YAxisConfig], values: &[f32], size: (f32, f32)) {
+        frame(base, size.0, size.1);
+        count_axis(axes, values);
+        base.legend.show = Some(false);
+        base.series_list[0].label_show = true;
+    }
+
+    pub fn line(name: &str, labels: Vec<String>, values: &[f32], size: (f32, f32)) -> String {
         let mut c = LineChart::new(vec![Series::new(name.into(), values.to_vec())], labels);
-        count_axis(&mut c.y_axis_configs, values);
-        c.width = width;
-        c.height = height;
-        c.background_color = Color::transparent();
-        c.series.colors = palette();
-        c.legend.show = Some(false);
-        c.series_list[0].label_show = true;
+        counts(&mut c.base, &mut c.y_axis_configs, values, size);
         or_empty(c.svg())
     }
 
-    pub fn bars(
-        name: &str,
-        labels: Vec<String>,
-        values: &[f32],
-        width: f32,
-        height: f32,
-    ) -> String {
+    pub fn bars(name: &str, labels: Vec<String>, values: &[f32], size: (f32, f32)) -> String {
         let mut c = BarChart::new(vec![Series::new(name.into(), values.to_vec())], labels);
-        count_axis(&mut c.y_axis_configs, values);
-        c.width = width;
-        c.height = height;
-        c.background_color = Color::transparent();
-        c.series.colors = palette();
-        c.legend.show = Some(false);
-        c.series_list[0].label_show = true;
+        counts(&mut c.base, &mut c.y_axis_configs, values, size);
         or_empty(c.svg())
     }
 
@@ -137,10 +131,7 @@ mod draw {
             .map(|(name, value)| Series::new(name.clone(), vec![*value]))
             .collect();
         let mut c = PieChart::new(series);
-        c.width = width;
-        c.height = height;
-        c.background_color = Color::transparent();
-        c.series.colors = palette();
+        frame(&mut c.base, width, height);
         c.inner_radius = 40.0;
         c.radius = (height / 2.0 - 50.0).max(60.0);
         or_empty(c.svg())
@@ -207,7 +198,7 @@ mod backend {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            svg: draw::line("Completed", labels, &values, w, h),
+            svg: draw::line("Completed", labels, &values, (w, h)),
             columns: ("Day".into(), "Completed".into()),
             rows: daily
                 .iter()
@@ -236,8 +227,7 @@ mod backend {
                     .map(|(d, _)| d.format("%-d %b").to_string())
                     .collect(),
                 &weekly.iter().map(|(_, n)| *n as f32).collect::<Vec<_>>(),
-                w,
-                h,
+                (w, h),
             ),
             columns: ("Week".into(), "Completed".into()),
             rows: weekly.iter().map(|(d, n)| (label(d), count(*n))).collect(),
@@ -258,8 +248,7 @@ mod backend {
                     .map(|(d, _)| d.format("%-d").to_string())
                     .collect(),
                 &load.iter().map(|(_, n)| *n as f32).collect::<Vec<_>>(),
-                w,
-                h,
+                (w, h),
             ),
             columns: ("Day".into(), "Due".into()),
             rows: load

@@ -7,9 +7,17 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    common::{new_nonce, site, Site},
+    common::{new_nonce, site, Answer, Browser, Site},
     tasks::{quick_add, signed_in},
 };
+
+/// Posts a form as the page would, with a fresh nonce.
+async fn post(browser: &Browser<'_>, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let nonce = new_nonce();
+    let mut all = fields.to_vec();
+    all.push(("nonce", &nonce));
+    browser.post_form(path, &all).await
+}
 
 /// `days` from today in London (the users' zone here).
 fn local_day(site: &Site, days: i64) -> NaiveDate {
@@ -25,19 +33,17 @@ async fn the_calendar_shows_reminders_and_due_dates_and_completes_in_place(pool:
     let ada = signed_in(&site, "Ada", "ada@example.com", "203.0.113.40").await;
     let task = quick_add(&site, &ada, "Krebs cycle").await;
     let tomorrow = local_day(&site, 1);
-    let nonce = new_nonce();
-    let answer = ada
-        .post_form(
-            "/_sf/reminders/add",
-            &[
-                ("task_id", &task.to_string()),
-                ("date", &tomorrow.to_string()),
-                ("time", "09:30"),
-                ("channel", "push"),
-                ("nonce", &nonce),
-            ],
-        )
-        .await;
+    let answer = post(
+        &ada,
+        "/_sf/reminders/add",
+        &[
+            ("task_id", &task.to_string()),
+            ("date", &tomorrow.to_string()),
+            ("time", "09:30"),
+            ("channel", "push"),
+        ],
+    )
+    .await;
     assert_eq!(answer.location(), format!("/tasks/{task}#reminders"));
     // Due in three days at noon, London time (set directly: the task form is tested elsewhere).
     let due_day = local_day(&site, 3);
@@ -78,19 +84,17 @@ async fn the_calendar_shows_reminders_and_due_dates_and_completes_in_place(pool:
         .fetch_one(site.pool())
         .await
         .unwrap();
-    let nonce = new_nonce();
-    let answer = ada
-        .post_form(
-            "/_sf/reminders/set",
-            &[
-                ("id", &reminder.to_string()),
-                ("task_id", &task.to_string()),
-                ("action", "complete"),
-                ("back", &month),
-                ("nonce", &nonce),
-            ],
-        )
-        .await;
+    let answer = post(
+        &ada,
+        "/_sf/reminders/set",
+        &[
+            ("id", &reminder.to_string()),
+            ("task_id", &task.to_string()),
+            ("action", "complete"),
+            ("back", &month),
+        ],
+    )
+    .await;
     assert_eq!(answer.location(), month);
     let page = ada.get(&month).await;
     page.shows_ok("Reminder done.");
@@ -106,19 +110,17 @@ async fn the_calendar_shows_reminders_and_due_dates_and_completes_in_place(pool:
     assert_eq!(status, "completed");
 
     // Another site as the way back is ignored.
-    let nonce = new_nonce();
-    let answer = ada
-        .post_form(
-            "/_sf/reminders/set",
-            &[
-                ("id", &reminder.to_string()),
-                ("task_id", &task.to_string()),
-                ("action", "reopen"),
-                ("back", "https://evil.example/calendar"),
-                ("nonce", &nonce),
-            ],
-        )
-        .await;
+    let answer = post(
+        &ada,
+        "/_sf/reminders/set",
+        &[
+            ("id", &reminder.to_string()),
+            ("task_id", &task.to_string()),
+            ("action", "reopen"),
+            ("back", "https://evil.example/calendar"),
+        ],
+    )
+    .await;
     assert_eq!(answer.location(), format!("/tasks/{task}#reminders"));
 
     // Bob sees none of it; a date that is not one shows this month.

@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "server" / "src"
 
 # The features: each owns one folder and its tables.
-FEATURES = {"analytics", "attachments", "auth", "calendar", "digest", "notifications", "reminders", "tasks"}
+FEATURES = {"analytics", "attachments", "auth", "calendar", "digest", "notifications", "reminders", "revision", "tasks"}
 # Above the features: they compose the state, the router and the background work.
 COMPOSITION = {"app", "bench", "workers", "maintenance"}
 

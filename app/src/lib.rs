@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod page;
 pub mod pages;
 pub mod reminders;
+pub mod revision;
 #[cfg(feature = "ssr")]
 pub mod site;
 pub mod tasks;
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tasks/new") view=tasks::pages::NewTaskPage ssr=SsrMode::Async />
                 <Route path=path!("/tasks/:id") view=tasks::pages::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/calendar") view=calendar::CalendarPage ssr=SsrMode::Async />
+                <Route path=path!("/review") view=revision::ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=mailbox::MailboxPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox/:id") view=mailbox::MailPage ssr=SsrMode::Async />

@@ -37,6 +37,8 @@ pub struct PageContext {
     pub path: String,
     /// Unread notifications of the signed-in user (the bell's first figure).
     pub unread: i64,
+    /// Reviews due today (the navigation's figure beside Review).
+    pub reviews_due: i64,
 }
 
 /// The context of the page being rendered (empty in the browser: pages render on the server).
@@ -123,6 +125,13 @@ mod ssr {
                     match spacedly_server::notifications::unread_count(&state.pool, user.id).await {
                         Ok(n) => context.unread = n,
                         Err(e) => tracing::warn!(error = ?e, "unread notifications"),
+                    }
+                    let zone = spacedly_server::tasks::zone_of(&user.timezone);
+                    match spacedly_server::revision::due_count(&state.pool, user.id, zone, state.now())
+                        .await
+                    {
+                        Ok(n) => context.reviews_due = n,
+                        Err(e) => tracing::warn!(error = ?e, "reviews due"),
                     }
                 }
                 Ok(None) => {}

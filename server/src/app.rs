@@ -20,7 +20,7 @@ use crate::{
     config::Config,
     digest,
     http::{self, admission, body_limit},
-    notifications, reminders,
+    notifications, reminders, revision,
     state::Services,
     tasks,
 };
@@ -90,7 +90,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/user", calendar::api::user_router())
         .nest("/tokens", auth::api::tokens_router())
         .nest("/tasks", tasks::api::router())
+        .nest("/tasks", revision::api::tasks_router())
+        .nest("/reviews", revision::api::reviews_router())
         .nest("/analytics", analytics::api::router())
+        .nest("/analytics", revision::api::analytics_router())
         .nest("/notifications", notifications::api::router())
         .nest("/reminders", reminders::api::router())
         .nest("/digest", digest::api::router())

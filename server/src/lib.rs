@@ -24,6 +24,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
 pub mod reminders;
+pub mod revision;
 pub mod rooms;
 pub mod sealed;
 pub mod secrets;

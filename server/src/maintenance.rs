@@ -33,6 +33,11 @@ impl Job for Maintenance {
     async fn run(self, state: Services, _attempt: usize) -> anyhow::Result<()> {
         let report = run(&state.pool, state.now()).await?;
         tracing::info!(?report, "maintenance done");
+        let mut conn = state.pool.acquire().await?;
+        let fits = crate::revision::optimiser::enqueue_due_fits(&mut conn, state.now()).await?;
+        if fits > 0 {
+            tracing::info!(fits, "weekly parameter fits enqueued");
+        }
         match crate::attachments::service::sweep_orphans(&state).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "orphaned files removed"),

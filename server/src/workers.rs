@@ -49,6 +49,7 @@ pub async fn run(state: Services, shutdown: CancellationToken) -> anyhow::Result
     let monitor = jobs::register::<DueAlert>(monitor, &state);
     let monitor = jobs::register::<DigestTick>(monitor, &state);
     let monitor = jobs::register::<SendDigest>(monitor, &state);
+    let monitor = jobs::register::<crate::revision::optimiser::FitParameters>(monitor, &state);
     let cron_state = state.clone();
     let digest_state = state.clone();
     tracing::info!("job workers started");

@@ -271,6 +271,7 @@ fn SettingsForms(me: Me) -> impl IntoView {
             </PostForm>
         </section>
         <DigestSettings hour=me.digest_hour verified=me.email_verified />
+        <crate::revision::RevisionSettings />
         <crate::calendar::CalendarFeed />
         <section class="panel" id="two-factor" aria-labelledby="security-title">
             <h2 id="security-title">"Two-factor sign-in"</h2>

@@ -58,40 +58,55 @@ pub fn PublicLayout(children: Children) -> impl IntoView {
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
+    /// A figure shown beside the label (reviews due).
+    pub badge: Option<i64>,
 }
 
 /// The sections of the signed-in app. Each feature adds its page here.
 pub fn app_nav_items(dev_tools: bool) -> Vec<NavItem> {
+    let reviews_due = crate::page::page().reviews_due;
     let mut items = vec![
         NavItem {
             href: "/dashboard",
             label: "Dashboard",
+            badge: None,
         },
         NavItem {
             href: "/tasks",
             label: "Tasks",
+            badge: None,
+        },
+        NavItem {
+            href: "/review",
+            label: "Review",
+            badge: Some(reviews_due),
         },
         NavItem {
             href: "/analytics",
             label: "Analytics",
+            badge: None,
         },
         NavItem {
             href: "/calendar",
             label: "Calendar",
+            badge: None,
         },
         NavItem {
             href: "/notifications",
             label: "Notifications",
+            badge: None,
         },
         NavItem {
             href: "/settings",
             label: "Settings",
+            badge: None,
         },
     ];
     if dev_tools {
         items.push(NavItem {
             href: "/dev/mailbox",
             label: "Mailbox",
+            badge: None,
         });
     }
     items
@@ -113,6 +128,9 @@ pub fn AppLayout(
                 <li>
                     <A href=item.href exact=true>
                         {item.label}
+                        {item.badge.filter(|n| *n > 0).map(|n| view! {
+                            " "<span class="nav-badge">{n}<span class="visually-hidden">" due"</span></span>
+                        })}
                     </A>
                 </li>
             }

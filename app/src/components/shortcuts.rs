@@ -1,7 +1,8 @@
 //! Keyboard shortcuts of the signed-in app, as one small island: `q` quick add (anywhere),
 //! `j`/`k` move through the task list, Enter opens (the focused link), `x` completes or
 //! re-opens the focused task, `←`/`h` and `→`/`l` go to the previous and next page of the
-//! calendar, `?` shows the list. Keys typed into fields are left alone.
+//! calendar, Space shows the answer of the review card and `1`-`4` rate it, `?` shows the list.
+//! Keys typed into fields are left alone.
 
 use leptos::prelude::*;
 
@@ -21,6 +22,8 @@ pub fn KeyboardShortcuts() -> impl IntoView {
                 <dt><kbd>"x"</kbd></dt><dd>"Complete or re-open the task"</dd>
                 <dt><kbd>"←"</kbd>" / "<kbd>"h"</kbd></dt><dd>"Calendar: previous month or week"</dd>
                 <dt><kbd>"→"</kbd>" / "<kbd>"l"</kbd></dt><dd>"Calendar: next month or week"</dd>
+                <dt><kbd>"Space"</kbd></dt><dd>"Review: show the answer"</dd>
+                <dt><kbd>"1"</kbd>" – "<kbd>"4"</kbd></dt><dd>"Review: Again, Hard, Good, Easy"</dd>
                 <dt><kbd>"?"</kbd></dt><dd>"Show this list"</dd>
             </dl>
             <form method="dialog"><button class="button" type="submit">"Close"</button></form>
@@ -62,6 +65,8 @@ mod browser {
             "x" => toggle_focused(),
             "ArrowLeft" | "h" => follow_calendar_link("prev"),
             "ArrowRight" | "l" => follow_calendar_link("next"),
+            " " => show_answer(),
+            key @ ("1" | "2" | "3" | "4") => rate(key),
             "?" => show_help(),
             _ => false,
         };
@@ -128,6 +133,40 @@ mod browser {
             .and_then(|a| a.dyn_into::<HtmlElement>().ok())
             .map(|a| {
                 a.click();
+                true
+            })
+            .unwrap_or(false)
+    }
+
+    /// Opens the review card's answer (Space on a focused control keeps its own meaning).
+    fn show_answer() -> bool {
+        let focused_control = document().active_element().is_some_and(|a| {
+            matches!(a.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY")
+        });
+        if focused_control {
+            return false;
+        }
+        document()
+            .query_selector("[data-review] details:not([open]) > summary")
+            .ok()
+            .flatten()
+            .and_then(|s| s.dyn_into::<HtmlElement>().ok())
+            .map(|s| {
+                s.click();
+                true
+            })
+            .unwrap_or(false)
+    }
+
+    /// Presses the rating button of key `key` once the answer is shown.
+    fn rate(key: &str) -> bool {
+        document()
+            .query_selector(&format!("[data-review] details[open] button[data-rating=\"{key}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+            .map(|b| {
+                b.click();
                 true
             })
             .unwrap_or(false)

@@ -67,6 +67,10 @@ pub struct TaskView {
     pub completed: Option<String>,
     pub created: String,
     pub spaced_revision: bool,
+    /// "0.9" (as stored).
+    pub desired_retention: String,
+    /// YYYY-MM-DD or "".
+    pub know_by: String,
     pub attachments: Vec<AttachmentView>,
     pub reminders: Vec<ReminderView>,
     pub categories: Vec<String>,
@@ -198,6 +202,8 @@ mod backend {
             completed: t.completed_at.map(|at| when(at, zone)),
             created: when(t.created_at, zone),
             spaced_revision: t.spaced_revision,
+            desired_retention: t.desired_retention.to_string(),
+            know_by: t.know_by.map(|d| d.to_string()).unwrap_or_default(),
             attachments: d
                 .attachments
                 .iter()
@@ -231,6 +237,8 @@ mod backend {
     pub fn form_field(name: &str) -> String {
         match name {
             "dueDate" => "due_date".into(),
+            "desiredRetention" => "desired_retention".into(),
+            "knowBy" => "know_by".into(),
             other => other.into(),
         }
     }
@@ -348,6 +356,10 @@ pub struct TaskFields {
     due_time: Option<String>,
     /// The checkbox: present when ticked.
     spaced_revision: Option<String>,
+    /// 0.70 to 0.97 (a select; absent from the quick-add form).
+    desired_retention: Option<String>,
+    /// YYYY-MM-DD or empty (absent from the quick-add form).
+    know_by: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -367,6 +379,14 @@ impl TaskFields {
             status: self.status.clone().filter(|s| !s.is_empty()),
             due_date: Some(Some(due)),
             spaced_revision: Some(self.spaced_revision.is_some()),
+            // Not a number: out of range, so refused with the field's message.
+            desired_retention: self
+                .desired_retention
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| r.parse().unwrap_or(f64::NAN)),
+            know_by: self.know_by.clone().map(Some),
             ..Default::default()
         }
     }
@@ -383,6 +403,9 @@ impl TaskFields {
             ("status", &text(&self.status)),
             ("due_date", &text(&self.due_date)),
             ("due_time", &text(&self.due_time)),
+            ("spaced_revision", if self.spaced_revision.is_some() { "on" } else { "off" }),
+            ("desired_retention", &text(&self.desired_retention)),
+            ("know_by", &text(&self.know_by)),
         ])
     }
 }

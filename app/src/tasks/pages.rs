@@ -249,7 +249,32 @@ fn TaskFields(
         due_error.is_some(),
         priority_error.is_some(),
     );
-    let spaced = t.as_ref().is_some_and(|t| t.spaced_revision);
+    // On by default for a new topic; a refused form keeps what was ticked.
+    let spaced = match state.value("spaced_revision") {
+        Some(kept) => kept == "on",
+        None => t.as_ref().is_none_or(|t| t.spaced_revision),
+    };
+    let retention = value("desired_retention", t.as_ref().map(|t| t.desired_retention.clone()))
+        .unwrap_or_else(|| "0.9".into());
+    let know_by = value("know_by", t.as_ref().map(|t| t.know_by.clone())).unwrap_or_default();
+    let retention_error = state.field("desired_retention");
+    let know_by_error = state.field("know_by");
+    let (retention_invalid, know_by_invalid) = (retention_error.is_some(), know_by_error.is_some());
+    let mut choices: Vec<(String, String)> = RETENTIONS
+        .iter()
+        .map(|(v, label)| (v.to_string(), label.to_string()))
+        .collect();
+    // A value set through the API stays as it is when the form is saved.
+    if !choices.iter().any(|(v, _)| *v == retention) {
+        choices.push((retention.clone(), format!("{retention} (current)")));
+    }
+    let retention_options = choices
+        .into_iter()
+        .map(|(v, label)| {
+            let selected = retention == v;
+            view! { <option value=v selected=selected>{label}</option> }
+        })
+        .collect_view();
     let category_list = categories
         .into_iter()
         .map(|c| view! { <option value=c></option> })
@@ -294,12 +319,42 @@ fn TaskFields(
                 <input id="task-due-time" type="time" name="due_time" value=due_time />
             </div>
         </div>
-        <label class="checkbox">
-            <input type="checkbox" name="spaced_revision" value="on" checked=spaced />
-            " Review it with spaced repetition"
-        </label>
+        <fieldset class="fieldset">
+            <legend>"Spaced repetition"</legend>
+            <label class="checkbox">
+                <input type="checkbox" name="spaced_revision" value="on" checked=spaced />
+                " Review it with spaced repetition"
+            </label>
+            <p class="muted">"Its first review comes the day after, at your morning hour; each review asks how well you remembered and schedules the next."</p>
+            <div class="form__grid">
+                <div class="field" class:field--invalid=retention_invalid>
+                    <label for="task-retention">"Desired retention"</label>
+                    <select id="task-retention" name="desired_retention">{retention_options}</select>
+                    <p class="field__hint">"How sure you want to be to remember it; higher means more reviews."</p>
+                    {retention_error.map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+                </div>
+                <div class="field" class:field--invalid=know_by_invalid>
+                    <label for="task-know-by">"Know it by (optional)"</label>
+                    <input id="task-know-by" type="date" name="know_by" value=know_by
+                        aria-invalid=know_by_invalid.then_some("true") />
+                    <p class="field__hint">"An exam date: reviews are never scheduled after it until it has passed."</p>
+                    {know_by_error.map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+                </div>
+            </div>
+        </fieldset>
     }
 }
+
+/// The desired retentions offered (the API takes any value from 0.70 to 0.97).
+const RETENTIONS: [(&str, &str); 7] = [
+    ("0.7", "70 %"),
+    ("0.75", "75 %"),
+    ("0.8", "80 %"),
+    ("0.85", "85 %"),
+    ("0.9", "90 % (recommended)"),
+    ("0.95", "95 %"),
+    ("0.97", "97 %"),
+];
 
 #[component]
 pub fn NewTaskPage() -> impl IntoView {
@@ -433,6 +488,7 @@ fn TaskDetailView(task: TaskView, confirm: bool, email_verified: bool) -> impl I
                 <button class="button button--primary" type="submit">{if done { "Re-open" } else { "Mark as completed" }}</button>
             </form>
         </section>
+        {task.spaced_revision.then(|| view! { <crate::revision::TaskRecallPanel id=task.id.clone() /> })}
         <section class="panel" id="files" aria-labelledby="files-title">
             <h2 id="files-title">"Files"</h2>
             <FormMessage state=FormState::of("upload") />

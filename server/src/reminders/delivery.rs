@@ -151,17 +151,21 @@ async fn mark_sent(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sql
 }
 
 async fn notify(conn: &mut PgConnection, due: &Due, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let message = if due.message.trim().is_empty() {
-        "It is time to come back to this task.".to_string()
-    } else {
-        due.message.clone()
+    let message = match (due.message.trim().is_empty(), due.kind) {
+        (false, _) => due.message.clone(),
+        (true, Kind::Review) => "Time to review it: open Review to rate how well you remember.".into(),
+        (true, Kind::Manual) => "It is time to come back to this task.".to_string(),
+    };
+    let title = match due.kind {
+        Kind::Review => format!("Review due: {}", due.title),
+        Kind::Manual => format!("Reminder: {}", due.title),
     };
     notifications::create(
         conn,
         NewNotification {
             user_id: due.user_id,
             kind: notifications::Kind::Reminder,
-            title: format!("Reminder: {}", due.title),
+            title,
             message,
             related_task_id: Some(due.task_id),
         },

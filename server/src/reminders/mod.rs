@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod delivery;
+pub mod reviews;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

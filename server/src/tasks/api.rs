@@ -292,11 +292,8 @@ async fn create(
 ) -> AppResult<impl axum::response::IntoResponse> {
     let changes = input.parse(super::zone_of(&user.timezone), true)?;
     let task = super::create(&state.pool, user.id, changes, state.now()).await?;
-    let details = TaskDetails {
-        task,
-        attachments: vec![],
-        reminders: vec![],
-    };
+    // Read back: a memory item comes with its first review.
+    let details = super::details(&state.pool, user.id, task.id).await?;
     Ok(created("Task created", TaskData::from(details)))
 }
 

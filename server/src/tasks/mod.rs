@@ -117,8 +117,32 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     due::rearm(&mut tx, task.id, None, task.open_due_at(), now).await?;
+    if task.spaced_revision {
+        schedule_first_review(&mut tx, &task, now).await?;
+    }
     tx.commit().await?;
     Ok(task)
+}
+
+/// A memory item's first review: the day after `now` in the user's time zone, at their
+/// morning hour (the digest's, so the digest lists it). Turning spaced revision on again
+/// schedules it the same way.
+async fn schedule_first_review(
+    tx: &mut Transaction<'_, Postgres>,
+    task: &Task,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let user = sqlx::query!(
+        "SELECT timezone, digest_hour FROM users WHERE id = $1",
+        task.user_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let zone = zone_of(&user.timezone);
+    let tomorrow = now.with_timezone(&zone).date_naive() + Duration::days(1);
+    let at = reminders::reviews::at_local_hour(tomorrow, zone, user.digest_hour as u32);
+    reminders::reviews::schedule(&mut **tx, task.user_id, task.id, at, now).await?;
+    Ok(())
 }
 
 /// One of the user's tasks, or 404.
@@ -136,6 +160,30 @@ pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid, id: Uuid) -> 
     .fetch_optional(db)
     .await?
     .ok_or(AppError::NotFound)
+}
+
+/// Some of the user's tasks (ids of others are ignored) with their attachments and reminders,
+/// in the order of `ids`; three statements whatever their number.
+pub async fn details_of(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<TaskDetails>> {
+    let found = sqlx::query_as!(
+        Task,
+        r#"SELECT id, user_id, title, description, link, category,
+                  priority AS "priority: Priority", status AS "status: Status", due_at,
+                  spaced_revision, desired_retention, know_by, completed_at, created_at,
+                  updated_at
+             FROM tasks WHERE user_id = $1 AND id IN (SELECT unnest($2::uuid[]))"#,
+        user_id,
+        ids,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_id: HashMap<Uuid, Task> = found.into_iter().map(|t| (t.id, t)).collect();
+    let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    with_relations(conn, user_id, ordered).await
 }
 
 /// One task with its attachments and reminders.
@@ -210,6 +258,11 @@ pub async fn update(
         notify_completed(&mut tx, &task, now).await?;
     }
     due::rearm(&mut tx, id, armed_for, task.open_due_at(), now).await?;
+    match (current.spaced_revision, task.spaced_revision) {
+        (false, true) => schedule_first_review(&mut tx, &task, now).await?,
+        (true, false) => reminders::reviews::cancel(&mut tx, id, now).await?,
+        _ => {}
+    }
     tx.commit().await?;
     Ok(task)
 }

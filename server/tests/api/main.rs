@@ -20,4 +20,5 @@ mod idempotency;
 mod jobs_and_sessions;
 mod openapi;
 mod reminders;
+mod revision;
 mod tasks;

@@ -68,6 +68,7 @@ peak_rss=$(( h_rss > l_rss ? h_rss : l_rss ))
 # Before the sign-in load, so its RSS figure is the task list's, not argon2's leftovers.
 source scripts/bench-tasks.sh
 source scripts/bench-analytics.sh
+source scripts/bench-revision.sh
 
 # --- Sign-in: one user, the real argon2id verification on every request ---
 curl -fsS -o /dev/null -H 'Content-Type: application/json' \
@@ -165,6 +166,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo '```'
   echo
   cat target/bench-analytics.md 2>/dev/null || echo "(target/bench-analytics.md is missing: run make bench)"
+  echo
+  cat target/bench-revision.md 2>/dev/null || echo "(target/bench-revision.md is missing: run make bench)"
   echo
   cat target/bench-reminders.md 2>/dev/null || echo "(target/bench-reminders.md is missing: run make bench)"
   echo

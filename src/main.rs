@@ -76,6 +76,16 @@ enum DatabaseCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Give a registered user memory items, some due now (for `make bench`).
+    #[command(hide = true)]
+    BenchSeedRevision {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 5000)]
+        items: i32,
+        #[arg(long, default_value_t = 300)]
+        due: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +112,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         count: usize,
     },
+    /// Time a fit of FSRS parameters on a synthetic log (for `make bench`).
+    #[command(hide = true)]
+    BenchFit {
+        #[arg(long, default_value_t = 10_000)]
+        reviews: usize,
+    },
 }
 
 #[tokio::main]
@@ -112,6 +128,16 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Database(command)) => command,
         Some(Command::Bench(BenchCommand::BenchArgon2 { iterations })) => {
             return bench_argon2(iterations).await;
+        }
+        Some(Command::Bench(BenchCommand::BenchFit { reviews })) => {
+            let (took, reviews, fit) = spacedly_server::bench::fit_time(reviews).await?;
+            println!(
+                "reviews={reviews} seconds={:.2} log_loss={:.4} defaults_log_loss={:.4}",
+                took.as_secs_f64(),
+                fit.log_loss,
+                fit.previous_log_loss
+            );
+            return Ok(());
         }
         Some(Command::Bench(BenchCommand::BenchImages { path, iterations })) => {
             let (median_ms, bytes) =
@@ -167,6 +193,12 @@ async fn main() -> anyhow::Result<()> {
             let id =
                 spacedly_server::bench::seed_analytics(&state.services, &email, tasks, completed)
                     .await?;
+            println!("user_id={id}");
+            Ok(())
+        }
+        DatabaseCommand::BenchSeedRevision { email, items, due } => {
+            let id =
+                spacedly_server::bench::seed_revision(&state.services, &email, items, due).await?;
             println!("user_id={id}");
             Ok(())
         }

@@ -38,7 +38,7 @@ test('every page loads at most 180 KB of WASM, JS and CSS (brotli)', async ({ pa
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await page.getByRole('link', { name: 'Budget task' }).click();
   const detail = new URL(page.url()).pathname;
-  for (const url of ['/dashboard', '/settings', '/tasks', '/tasks/new', detail, '/notifications', '/calendar', '/analytics']) {
+  for (const url of ['/dashboard', '/settings', '/tasks', '/tasks/new', detail, '/notifications', '/calendar', '/analytics', '/review']) {
     loads.push(await firstLoadOf(page, url));
   }
   const dev = await browser.newPage();

@@ -1,4 +1,5 @@
 import { Page, expect, test as base } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -74,4 +75,16 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * Runs one SQL statement on the app's database and answers its output. For moving time-bound
+ * data only (making a review due now); what the app shows is always read from the page.
+ */
+export function sql(statement: string): string {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error('E2E_DATABASE_URL is not set');
+  return execFileSync('psql', [url, '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', statement], {
+    encoding: 'utf8',
+  }).trim();
 }

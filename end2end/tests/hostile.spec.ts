@@ -1,5 +1,5 @@
 import { Page, expect } from '@playwright/test';
-import { register, test, uniqueEmail } from './helpers';
+import { register, sql, test, uniqueEmail } from './helpers';
 
 // User text must only ever be text (or an attribute value), never markup: every page that shows
 // it is rendered with hostile strings, and the parsed HTML is searched for what they would make
@@ -301,6 +301,15 @@ test('user text is never markup in the server-rendered HTML', async ({ page, bas
   await check(parser, '/dashboard', await get('/dashboard'), { texts: [NAME, `Welcome, ${NAME}`] });
   // Categories are drawn into the server's SVG charts and their tables.
   await check(parser, '/analytics', await get('/analytics'), { texts: tasks.map((t) => t.category) });
+  // A memory item due now: its title on the Review page, then in the undo button after rating.
+  const memory = tasks[0];
+  const on = await page.request.put(`/api/tasks/${memory.id}`, { headers: { Origin: origin }, data: { spacedRevision: true } });
+  expect(on.status(), await on.text()).toBe(200);
+  sql(`UPDATE reminders SET scheduled_at = now() - interval '1 minute'
+        WHERE task_id = '${memory.id}' AND kind = 'review' AND status = 'pending'`);
+  await check(parser, '/review', await get('/review'), { texts: [memory.title] });
+  const rated = await form('/_sf/revision/rate', { task_id: memory.id, rating: 'good' });
+  await check(parser, 'review: rated', await html(rated), { texts: [`Undo “Good” on ${memory.title}`] });
 
   // Flash messages that quote the user's text, on the page the form redirects to.
   for (const [i, t] of tasks.entries()) {

@@ -259,3 +259,67 @@ where
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
+
+/// A user with `items` memory items a few weeks into learning (FSRS state, one pending review
+/// each), `due` of them due now and the others spread over the next two months, for the
+/// Review page and GET /api/reviews/due under load.
+pub async fn seed_revision(
+    state: &Services,
+    email: &str,
+    items: i32,
+    due: i32,
+) -> anyhow::Result<uuid::Uuid> {
+    let now = state.now();
+    let user = users::find_by_email(&state.pool, email)
+        .await?
+        .context("no such user: register it first")?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "WITH made AS (
+            INSERT INTO tasks (user_id, title, description, category, spaced_revision, created_at, updated_at)
+            SELECT $1, 'Memory item ' || n, 'Notes on item ' || n,
+                   (ARRAY['Biology', 'Chemistry', 'History', 'Languages'])[1 + n % 4], true,
+                   $2::timestamptz - interval '60 days', $2
+              FROM generate_series(1, $3::int) n
+            RETURNING id),
+         numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM made),
+         states AS (
+            INSERT INTO memory_states (task_id, user_id, stability, difficulty, last_reviewed_at, reviews)
+            SELECT id, $1, 1 + n % 90, 1 + n % 9, $2::timestamptz - (n % 30) * interval '1 day', 1 + n % 8
+              FROM numbered)
+         INSERT INTO reminders (user_id, task_id, kind, channel, scheduled_at, status, created_at, updated_at)
+         SELECT $1, id, 'review', 'push',
+                CASE WHEN n <= $4 THEN $2::timestamptz - (n % 20) * interval '1 minute'
+                     ELSE $2::timestamptz + (1 + n % 60) * interval '1 day' END,
+                'pending', $2, $2
+           FROM numbered",
+        user.id,
+        now,
+        items,
+        i64::from(due),
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    sqlx::query!("VACUUM ANALYZE tasks").execute(&state.pool).await?;
+    sqlx::query!("VACUUM ANALYZE reminders")
+        .execute(&state.pool)
+        .await?;
+    sqlx::query!("VACUUM ANALYZE memory_states")
+        .execute(&state.pool)
+        .await?;
+    Ok(user.id)
+}
+
+/// Fits parameters to a synthetic log of about `reviews` reviews (8 per item) on the blocking
+/// pool, as the weekly job does; answers the time it took, the reviews and the fit.
+pub async fn fit_time(
+    reviews: usize,
+) -> anyhow::Result<(Duration, usize, crate::revision::optimiser::Fit)> {
+    use crate::revision::optimiser;
+    let log = optimiser::synthetic_log(u32::try_from(reviews / 8)?, 8, 42);
+    let items = optimiser::training_items(&log);
+    let started = Instant::now();
+    let fit = optimiser::fit_on_blocking_pool(items, vec![]).await?;
+    Ok((started.elapsed(), log.len(), fit))
+}

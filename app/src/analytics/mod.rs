@@ -175,6 +175,37 @@ mod backend {
     }
 
     /// Every chart (`full`), or the dashboard's three smaller ones.
+    /// The recall forecast of the reviewed topics (spaced revision), in whole percents.
+    pub fn retention(r: &spacedly_server::revision::Retention) -> Chart {
+        let pct = |p: f64| (p * 100.0).round();
+        let values: Vec<f32> = r.forecast.iter().map(|(_, p)| pct(*p) as f32).collect();
+        let at = |d: usize| r.forecast.get(d - 1).map_or(0.0, |(_, p)| pct(*p));
+        Chart {
+            id: "retention".into(),
+            title: "Average recall, next 30 days without reviews".into(),
+            summary: format!(
+                "{} reviewed topics, average recall {} % now, {} % in 7 days and {} % in 30 days if none is reviewed; {} at risk this week.",
+                r.items.len(),
+                pct(r.average_recall),
+                at(7),
+                at(30),
+                r.at_risk.len()
+            ),
+            svg: draw::line(
+                "Average recall (%)",
+                r.forecast.iter().map(|(d, _)| d.format("%-d %b").to_string()).collect(),
+                &values,
+                (640.0, 300.0),
+            ),
+            columns: ("Day".into(), "Average recall".into()),
+            rows: r
+                .forecast
+                .iter()
+                .map(|(d, p)| (d.format("%a %-d %b").to_string(), format!("{} %", pct(*p))))
+                .collect(),
+        }
+    }
+
     pub fn view(o: &Overview, user: &spacedly_server::auth::User, full: bool) -> AnalyticsView {
         let (w, h) = if full { (640.0, 300.0) } else { (420.0, 220.0) };
         let mut charts = vec![];
@@ -372,7 +403,17 @@ pub async fn load_analytics(full: bool) -> Result<AnalyticsView, ServerFnError> 
     let o = overview(&state.pool, user.id, zone, state.now(), History::All)
         .await
         .map_err(crate::forms::internal)?;
-    Ok(backend::view(&o, &user, full))
+    let mut view = backend::view(&o, &user, full);
+    if full {
+        let retention =
+            spacedly_server::revision::retention(&state.pool, user.id, state.now(), None)
+                .await
+                .map_err(crate::forms::internal)?;
+        if !retention.items.is_empty() {
+            view.charts.push(backend::retention(&retention));
+        }
+    }
+    Ok(view)
 }
 
 /// Today's pending reminders and reviews, and the open tasks past their due time.

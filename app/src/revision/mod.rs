@@ -274,7 +274,7 @@ fn Review(v: ReviewView) -> impl IntoView {
                 } else {
                     view! { <p class="muted">"Nothing falls below 80 % this week."</p> }.into_any()
                 }}
-                <p><a href="/analytics#retention">"Recall forecast"</a></p>
+                <p><a href="/analytics#chart-retention">"Recall forecast"</a></p>
             </section>
         }
     });

@@ -9,4 +9,5 @@ mod calendar;
 mod common;
 mod notifications;
 mod reminders;
+mod revision;
 mod tasks;

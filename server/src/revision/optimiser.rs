@@ -6,8 +6,11 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use fsrs::{compute_parameters, ComputeParametersInput, FSRSItem, FSRSReview, FSRS};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use fsrs::{
+    compute_parameters, ComputeParametersInput, FSRSItem, FSRSReview, MemoryState, DEFAULT_PARAMETERS,
+    FSRS,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -256,81 +259,79 @@ pub async fn enqueue_due_fits(conn: &mut PgConnection, now: DateTime<Utc>) -> an
     Ok(users.len())
 }
 
+/// A small deterministic generator (xorshift64*), so the synthetic log is the same on
+/// every run.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Someone who forgets much faster than FSRS's average learner: their true parameters.
+pub fn forgetful() -> Vec<f32> {
+    let mut w = DEFAULT_PARAMETERS.to_vec();
+    w[..4].copy_from_slice(&[0.05, 0.2, 0.4, 1.2]);
+    w[8] = 0.9;
+    w
+}
+
+/// A synthetic log (for tests and the benchmark): `cards` items reviewed `per_card` times, at
+/// the intervals the default scheduler would give, remembered or not as [`forgetful`]
+/// parameters predict, from a seeded generator (the same log on every run).
+pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview> {
+    let truth = FSRS::new(&forgetful()).unwrap();
+    let decay = forgetful()[20];
+    let scheduler = FSRS::default();
+    let mut random = Random(seed);
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let mut log = vec![];
+    for card in 0..cards {
+        let item = Uuid::from_u128(u128::from(card) + 1);
+        let mut day = start + Duration::days(i64::from(card % 30));
+        let mut true_state: Option<MemoryState> = None;
+        let mut seen_state: Option<MemoryState> = None;
+        let mut elapsed = 0u32;
+        for _ in 0..per_card {
+            let rating = match true_state {
+                None => 3,
+                Some(s) => {
+                    let recall = fsrs::current_retrievability(s, elapsed as f32, decay);
+                    if random.next() < f64::from(recall) {
+                        if random.next() < 0.15 { 4 } else { 3 }
+                    } else {
+                        1
+                    }
+                }
+            };
+            log.push(LoggedReview {
+                item,
+                day,
+                rating: Rating::from_grade(rating).unwrap(),
+            });
+            let grade = |n: fsrs::NextStates| match rating {
+                1 => n.again,
+                2 => n.hard,
+                3 => n.good,
+                _ => n.easy,
+            };
+            true_state = Some(grade(truth.next_states(true_state, 0.9, elapsed).unwrap()).memory);
+            let seen = grade(scheduler.next_states(seen_state, 0.9, elapsed).unwrap());
+            seen_state = Some(seen.memory);
+            elapsed = (seen.interval.round() as u32).max(1);
+            day += Duration::days(i64::from(elapsed));
+        }
+    }
+    log
+}
+
 #[cfg(test)]
 mod tests {
-    use chrono::Duration;
-    use fsrs::{MemoryState, DEFAULT_PARAMETERS};
-
     use super::*;
-
-    /// A small deterministic generator (xorshift64*), so the synthetic log is the same on
-    /// every run.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    /// Someone who forgets much faster than FSRS's average learner: their true parameters.
-    fn forgetful() -> Vec<f32> {
-        let mut w = DEFAULT_PARAMETERS.to_vec();
-        w[..4].copy_from_slice(&[0.05, 0.2, 0.4, 1.2]);
-        w[8] = 0.9;
-        w
-    }
-
-    /// `cards` items reviewed `per_card` times, at the intervals the default scheduler would
-    /// give, remembered or not as the true parameters predict.
-    fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview> {
-        let truth = FSRS::new(&forgetful()).unwrap();
-        let decay = forgetful()[20];
-        let scheduler = FSRS::default();
-        let mut random = Random(seed);
-        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let mut log = vec![];
-        for card in 0..cards {
-            let item = Uuid::from_u128(u128::from(card) + 1);
-            let mut day = start + Duration::days(i64::from(card % 30));
-            let mut true_state: Option<MemoryState> = None;
-            let mut seen_state: Option<MemoryState> = None;
-            let mut elapsed = 0u32;
-            for _ in 0..per_card {
-                let rating = match true_state {
-                    None => 3,
-                    Some(s) => {
-                        let recall = fsrs::current_retrievability(s, elapsed as f32, decay);
-                        if random.next() < f64::from(recall) {
-                            if random.next() < 0.15 { 4 } else { 3 }
-                        } else {
-                            1
-                        }
-                    }
-                };
-                log.push(LoggedReview {
-                    item,
-                    day,
-                    rating: Rating::from_grade(rating).unwrap(),
-                });
-                let grade = |n: fsrs::NextStates| match rating {
-                    1 => n.again,
-                    2 => n.hard,
-                    3 => n.good,
-                    _ => n.easy,
-                };
-                true_state = Some(grade(truth.next_states(true_state, 0.9, elapsed).unwrap()).memory);
-                let seen = grade(scheduler.next_states(seen_state, 0.9, elapsed).unwrap());
-                seen_state = Some(seen.memory);
-                elapsed = (seen.interval.round() as u32).max(1);
-                day += Duration::days(i64::from(elapsed));
-            }
-        }
-        log
-    }
 
     #[test]
     fn training_items_carry_each_items_history_in_local_days() {

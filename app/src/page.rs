@@ -127,8 +127,13 @@ mod ssr {
                         Err(e) => tracing::warn!(error = ?e, "unread notifications"),
                     }
                     let zone = spacedly_server::tasks::zone_of(&user.timezone);
-                    match spacedly_server::revision::due_count(&state.pool, user.id, zone, state.now())
-                        .await
+                    match spacedly_server::revision::due_count(
+                        &state.pool,
+                        user.id,
+                        zone,
+                        state.now(),
+                    )
+                    .await
                     {
                         Ok(n) => context.reviews_due = n,
                         Err(e) => tracing::warn!(error = ?e, "reviews due"),

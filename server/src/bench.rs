@@ -301,7 +301,9 @@ pub async fn seed_revision(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    sqlx::query!("VACUUM ANALYZE tasks").execute(&state.pool).await?;
+    sqlx::query!("VACUUM ANALYZE tasks")
+        .execute(&state.pool)
+        .await?;
     sqlx::query!("VACUUM ANALYZE reminders")
         .execute(&state.pool)
         .await?;
@@ -317,7 +319,7 @@ pub async fn fit_time(
     reviews: usize,
 ) -> anyhow::Result<(Duration, usize, crate::revision::optimiser::Fit)> {
     use crate::revision::optimiser;
-    let log = optimiser::synthetic_log(u32::try_from(reviews / 8)?, 8, 42);
+    let log = optimiser::synthetic_log(u32::try_from(reviews / 8)?, 8, 42)?;
     let items = optimiser::training_items(&log);
     let started = Instant::now();
     let fit = optimiser::fit_on_blocking_pool(items, vec![]).await?;

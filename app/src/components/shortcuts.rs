@@ -140,9 +140,9 @@ mod browser {
 
     /// Opens the review card's answer (Space on a focused control keeps its own meaning).
     fn show_answer() -> bool {
-        let focused_control = document().active_element().is_some_and(|a| {
-            matches!(a.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY")
-        });
+        let focused_control = document()
+            .active_element()
+            .is_some_and(|a| matches!(a.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY"));
         if focused_control {
             return false;
         }
@@ -161,7 +161,9 @@ mod browser {
     /// Presses the rating button of key `key` once the answer is shown.
     fn rate(key: &str) -> bool {
         document()
-            .query_selector(&format!("[data-review] details[open] button[data-rating=\"{key}\"]"))
+            .query_selector(&format!(
+                "[data-review] details[open] button[data-rating=\"{key}\"]"
+            ))
             .ok()
             .flatten()
             .and_then(|b| b.dyn_into::<HtmlElement>().ok())

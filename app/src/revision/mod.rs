@@ -136,9 +136,15 @@ pub async fn load_review() -> Result<ReviewView, ServerFnError> {
     let state = crate::forms::state()?;
     let now = state.now();
     let internal = crate::forms::internal;
-    let due = revision::due(&state.pool, user.id, now).await.map_err(internal)?;
-    let progress = revision::progress(&state.pool, user.id, now).await.map_err(internal)?;
-    let undo = revision::last_undoable(&state.pool, user.id, now).await.map_err(internal)?;
+    let due = revision::due(&state.pool, user.id, now)
+        .await
+        .map_err(internal)?;
+    let progress = revision::progress(&state.pool, user.id, now)
+        .await
+        .map_err(internal)?;
+    let undo = revision::last_undoable(&state.pool, user.id, now)
+        .await
+        .map_err(internal)?;
     let retention = revision::retention(&state.pool, user.id, now, None)
         .await
         .map_err(internal)?;
@@ -194,7 +200,10 @@ pub async fn undo_review(task_id: String, nonce: Option<String>) -> Result<(), S
     let work = |state: spacedly_server::AppState, user: spacedly_server::auth::User| async move {
         let id = spacedly_server::tasks::parse_id(&task_id)?;
         let undone = spacedly_server::revision::undo(&state, user.id, id).await?;
-        Ok(format!("Rating undone: “{}” is due again.", undone.task.task.title))
+        Ok(format!(
+            "Rating undone: “{}” is due again.",
+            undone.task.task.title
+        ))
     };
     crate::forms::act(nonce, ("/review".into(), form::REVIEW), &[], work, |m| m).await
 }
@@ -356,7 +365,11 @@ fn Finished(v: ReviewView) -> impl IntoView {
         .upcoming
         .iter()
         .map(|(day, n)| {
-            let what = if *n == 1 { "1 review".to_string() } else { format!("{n} reviews") };
+            let what = if *n == 1 {
+                "1 review".to_string()
+            } else {
+                format!("{n} reviews")
+            };
             view! { <li>{day.clone()}": "{what}</li> }.into_any()
         })
         .collect_view();
@@ -407,9 +420,11 @@ pub async fn task_recall(id: String) -> Result<Option<RecallFacts>, ServerFnErro
     Ok(Some(RecallFacts {
         recall: r.items.first().map(|i| percent(i.recall)),
         stability: r.items.first().map(|i| format!("{:.1} d", i.stability)),
-        next_review: next
-            .0
-            .map(|at| at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()),
+        next_review: next.0.map(|at| {
+            at.with_timezone(&zone)
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string()
+        }),
         reviews: next.1,
     }))
 }
@@ -451,7 +466,8 @@ pub async fn parameters_in_use() -> Result<(String, Option<String>), ServerFnErr
     let p = optimiser::parameters_in_use(&state.pool, user.id)
         .await
         .map_err(|e| crate::forms::internal(e.into()))?;
-    let day = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).format("%-d %b %Y").to_string();
+    let day =
+        |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).format("%-d %b %Y").to_string();
     let in_use = match &p.fitted {
         Some(f) => format!(
             "Your own, fitted on {} from {} reviews (log loss {:.3}, against {:.3} before).",

@@ -387,7 +387,6 @@ impl TaskFields {
                 .filter(|r| !r.is_empty())
                 .map(|r| r.parse().unwrap_or(f64::NAN)),
             know_by: self.know_by.clone().map(Some),
-            ..Default::default()
         }
     }
 
@@ -403,7 +402,14 @@ impl TaskFields {
             ("status", &text(&self.status)),
             ("due_date", &text(&self.due_date)),
             ("due_time", &text(&self.due_time)),
-            ("spaced_revision", if self.spaced_revision.is_some() { "on" } else { "off" }),
+            (
+                "spaced_revision",
+                if self.spaced_revision.is_some() {
+                    "on"
+                } else {
+                    "off"
+                },
+            ),
             ("desired_retention", &text(&self.desired_retention)),
             ("know_by", &text(&self.know_by)),
         ])

@@ -254,8 +254,11 @@ fn TaskFields(
         Some(kept) => kept == "on",
         None => t.as_ref().is_none_or(|t| t.spaced_revision),
     };
-    let retention = value("desired_retention", t.as_ref().map(|t| t.desired_retention.clone()))
-        .unwrap_or_else(|| "0.9".into());
+    let retention = value(
+        "desired_retention",
+        t.as_ref().map(|t| t.desired_retention.clone()),
+    )
+    .unwrap_or_else(|| "0.9".into());
     let know_by = value("know_by", t.as_ref().map(|t| t.know_by.clone())).unwrap_or_default();
     let retention_error = state.field("desired_retention");
     let know_by_error = state.field("know_by");

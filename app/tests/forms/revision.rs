@@ -30,7 +30,8 @@ async fn a_topic_is_reviewed_from_the_review_page(pool: PgPool) {
     // The new-task form has spaced repetition on, 90 % and no date by default.
     let form = ada.get("/tasks/new").await;
     assert!(
-        form.body.contains(r#"name="spaced_revision" value="on" checked"#),
+        form.body
+            .contains(r#"name="spaced_revision" value="on" checked"#),
         "{}",
         form.body
     );
@@ -60,7 +61,10 @@ async fn a_topic_is_reviewed_from_the_review_page(pool: PgPool) {
         .await;
     let tomorrow = local_day(&site, 1);
     assert_eq!(first.with_timezone(&london()).date_naive(), tomorrow);
-    assert_eq!(first.with_timezone(&london()).format("%H:%M").to_string(), "05:00");
+    assert_eq!(
+        first.with_timezone(&london()).format("%H:%M").to_string(),
+        "05:00"
+    );
 
     let page = ada.get("/review").await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -71,13 +75,19 @@ async fn a_topic_is_reviewed_from_the_review_page(pool: PgPool) {
     site.clock().set(first + Duration::minutes(1));
     let page = ada.get("/review").await;
     assert!(page.contains("Krebs cycle"), "{}", page.body);
-    assert!(page.body.contains("<details"), "the answer waits behind Show");
+    assert!(
+        page.body.contains("<details"),
+        "the answer waits behind Show"
+    );
     assert!(page.contains("Citrate, isocitrate"));
     // At 85 % retention: FSRS's first intervals, longer than at 90 %.
     for label in ["Again · 1 d", "Hard · 2 d", "Good · 4 d", "Easy · 16 d"] {
         assert!(page.contains(label), "{label}: {}", page.body);
     }
-    assert!(page.body.contains(r#"class="nav-badge""#), "the navigation counts it");
+    assert!(
+        page.body.contains(r#"class="nav-badge""#),
+        "the navigation counts it"
+    );
 
     // Good: back to the Review page, which names the next date; the card is gone.
     let done = ada
@@ -147,5 +157,9 @@ async fn a_topic_is_reviewed_from_the_review_page(pool: PgPool) {
 
     // Settings says which parameters are in use.
     let settings = ada.get("/settings").await;
-    assert!(settings.contains("defaults, fitted to many learners"), "{}", settings.body);
+    assert!(
+        settings.contains("defaults, fitted to many learners"),
+        "{}",
+        settings.body
+    );
 }

@@ -153,7 +153,9 @@ async fn mark_sent(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sql
 async fn notify(conn: &mut PgConnection, due: &Due, now: DateTime<Utc>) -> anyhow::Result<()> {
     let message = match (due.message.trim().is_empty(), due.kind) {
         (false, _) => due.message.clone(),
-        (true, Kind::Review) => "Time to review it: open Review to rate how well you remember.".into(),
+        (true, Kind::Review) => {
+            "Time to review it: open Review to rate how well you remember.".into()
+        }
         (true, Kind::Manual) => "It is time to come back to this task.".to_string(),
     };
     let title = match due.kind {

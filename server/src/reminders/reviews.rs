@@ -3,7 +3,7 @@
 //! own transaction; they are delivered, listed, digested and shown in the calendar like any
 //! other reminder. They reach the user in the app (the digest is their email).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -13,8 +13,7 @@ use super::{delivery, Channel, Kind, Status};
 /// The instant of local hour `hour` on `day` in `zone` (the first one when clocks go back; the
 /// hour after a spring-forward gap when that hour does not exist).
 pub fn at_local_hour(day: NaiveDate, zone: Tz, hour: u32) -> DateTime<Utc> {
-    let hour = hour.min(23);
-    let local = day.and_hms_opt(hour, 0, 0).expect("an hour of the day");
+    let local = day.and_time(NaiveTime::from_hms_opt(hour.min(23), 0, 0).unwrap_or_default());
     zone.from_local_datetime(&local)
         .earliest()
         .or_else(|| {
@@ -116,7 +115,11 @@ pub async fn remove(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
 }
 
 /// Cancels the task's pending review (spaced revision turned off): skipped, delivery disarmed.
-pub async fn cancel(conn: &mut PgConnection, task_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn cancel(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     let cancelled = sqlx::query!(
         "UPDATE reminders SET status = 'skipped', updated_at = $2
           WHERE task_id = $1 AND kind = 'review' AND status = 'pending'
@@ -170,8 +173,17 @@ mod tests {
         let ny: Tz = "America/New_York".parse().unwrap();
         let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
         // 2 a.m. does not exist on 8 March 2026: the hour after is taken.
-        assert_eq!(at_local_hour(day(8), ny, 2).to_rfc3339(), "2026-03-08T07:00:00+00:00");
-        assert_eq!(at_local_hour(day(7), ny, 9).to_rfc3339(), "2026-03-07T14:00:00+00:00");
-        assert_eq!(at_local_hour(day(9), ny, 9).to_rfc3339(), "2026-03-09T13:00:00+00:00");
+        assert_eq!(
+            at_local_hour(day(8), ny, 2).to_rfc3339(),
+            "2026-03-08T07:00:00+00:00"
+        );
+        assert_eq!(
+            at_local_hour(day(7), ny, 9).to_rfc3339(),
+            "2026-03-07T14:00:00+00:00"
+        );
+        assert_eq!(
+            at_local_hour(day(9), ny, 9).to_rfc3339(),
+            "2026-03-09T13:00:00+00:00"
+        );
     }
 }

@@ -145,7 +145,10 @@ pub async fn rate(
     let learner = learner(&mut tx, user_id).await?;
     let today = learner.today(now);
     let elapsed = item.memory.map_or(0, |m| {
-        schedule::elapsed_days(m.last_reviewed_at.with_timezone(&learner.zone).date_naive(), today)
+        schedule::elapsed_days(
+            m.last_reviewed_at.with_timezone(&learner.zone).date_naive(),
+            today,
+        )
     });
     let outcomes = learner.scheduler.outcomes(
         item.memory.as_ref(),
@@ -265,7 +268,11 @@ pub async fn undo(state: &Services, user_id: Uuid, task_id: Uuid) -> AppResult<U
     if let Some(previous) = last.completed_reminder_id {
         reviews::reopen(&mut tx, previous, now).await?;
     }
-    match (last.prev_stability, last.prev_difficulty, last.prev_reviewed_at) {
+    match (
+        last.prev_stability,
+        last.prev_difficulty,
+        last.prev_reviewed_at,
+    ) {
         (Some(stability), Some(difficulty), Some(reviewed_at)) => {
             sqlx::query!(
                 "UPDATE memory_states SET stability = $2, difficulty = $3, last_reviewed_at = $4,
@@ -337,7 +344,10 @@ pub async fn due(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<
             _ => None,
         };
         let elapsed = memory.map_or(0, |m| {
-            schedule::elapsed_days(m.last_reviewed_at.with_timezone(&learner.zone).date_naive(), today)
+            schedule::elapsed_days(
+                m.last_reviewed_at.with_timezone(&learner.zone).date_naive(),
+                today,
+            )
         });
         let outcomes = learner.scheduler.outcomes(
             memory.as_ref(),
@@ -375,8 +385,17 @@ pub async fn due(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<
 }
 
 /// How many reviews the user has due by the end of their local day (the navigation's figure).
-pub async fn due_count(pool: &PgPool, user_id: Uuid, zone: Tz, now: DateTime<Utc>) -> AppResult<i64> {
-    let end = at_local_hour(now.with_timezone(&zone).date_naive() + Duration::days(1), zone, 0);
+pub async fn due_count(
+    pool: &PgPool,
+    user_id: Uuid,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let end = at_local_hour(
+        now.with_timezone(&zone).date_naive() + Duration::days(1),
+        zone,
+        0,
+    );
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM reminders
             WHERE user_id = $1 AND kind = 'review' AND status = 'pending' AND scheduled_at < $2"#,
@@ -495,7 +514,11 @@ pub async fn retention(
         }
         items.push(item);
     }
-    let weakest = |a: &Recall, b: &Recall| a.recall.total_cmp(&b.recall).then(a.task_id.cmp(&b.task_id));
+    let weakest = |a: &Recall, b: &Recall| {
+        a.recall
+            .total_cmp(&b.recall)
+            .then(a.task_id.cmp(&b.task_id))
+    };
     items.sort_by(weakest);
     at_risk.sort_by(weakest);
     let today = learner.today(now);

@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use fsrs::{
-    compute_parameters, ComputeParametersInput, FSRSItem, FSRSReview, MemoryState, DEFAULT_PARAMETERS,
-    FSRS,
+    compute_parameters, ComputeParametersInput, FSRSItem, FSRSReview, MemoryState,
+    DEFAULT_PARAMETERS, FSRS,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -75,7 +75,9 @@ pub struct Fit {
 /// How well `parameters` (none: the defaults) predict `items` (log loss, lower is better).
 pub fn log_loss(parameters: &[f32], items: &[FSRSItem]) -> anyhow::Result<f64> {
     let model = FSRS::new(parameters)?;
-    Ok(f64::from(model.evaluate(items.to_vec(), |_| true)?.log_loss))
+    Ok(f64::from(
+        model.evaluate(items.to_vec(), |_| true)?.log_loss,
+    ))
 }
 
 /// Fits parameters to `items` and compares them with `current` (CPU-bound: call it through
@@ -235,7 +237,10 @@ impl Job for FitParameters {
 /// Enqueues a fit for every user with enough reviews whose last fit is a week old (or who has
 /// none), once per user and week whatever the number of instances and ticks. One statement
 /// finds them.
-pub async fn enqueue_due_fits(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn enqueue_due_fits(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let users = sqlx::query_scalar!(
         r#"SELECT l.user_id FROM review_log l
             GROUP BY l.user_id
@@ -283,12 +288,12 @@ pub fn forgetful() -> Vec<f32> {
 /// A synthetic log (for tests and the benchmark): `cards` items reviewed `per_card` times, at
 /// the intervals the default scheduler would give, remembered or not as [`forgetful`]
 /// parameters predict, from a seeded generator (the same log on every run).
-pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview> {
-    let truth = FSRS::new(&forgetful()).unwrap();
+pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> anyhow::Result<Vec<LoggedReview>> {
+    let truth = FSRS::new(&forgetful())?;
     let decay = forgetful()[20];
     let scheduler = FSRS::default();
     let mut random = Random(seed);
-    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let mut log = vec![];
     for card in 0..cards {
         let item = Uuid::from_u128(u128::from(card) + 1);
@@ -302,7 +307,11 @@ pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview
                 Some(s) => {
                     let recall = fsrs::current_retrievability(s, elapsed as f32, decay);
                     if random.next() < f64::from(recall) {
-                        if random.next() < 0.15 { 4 } else { 3 }
+                        if random.next() < 0.15 {
+                            4
+                        } else {
+                            3
+                        }
                     } else {
                         1
                     }
@@ -311,7 +320,7 @@ pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview
             log.push(LoggedReview {
                 item,
                 day,
-                rating: Rating::from_grade(rating).unwrap(),
+                rating: Rating::from_grade(rating).unwrap_or(Rating::Good),
             });
             let grade = |n: fsrs::NextStates| match rating {
                 1 => n.again,
@@ -319,14 +328,14 @@ pub fn synthetic_log(cards: u32, per_card: usize, seed: u64) -> Vec<LoggedReview
                 3 => n.good,
                 _ => n.easy,
             };
-            true_state = Some(grade(truth.next_states(true_state, 0.9, elapsed).unwrap()).memory);
-            let seen = grade(scheduler.next_states(seen_state, 0.9, elapsed).unwrap());
+            true_state = Some(grade(truth.next_states(true_state, 0.9, elapsed)?).memory);
+            let seen = grade(scheduler.next_states(seen_state, 0.9, elapsed)?);
             seen_state = Some(seen.memory);
             elapsed = (seen.interval.round() as u32).max(1);
             day += Duration::days(i64::from(elapsed));
         }
     }
-    log
+    Ok(log)
 }
 
 #[cfg(test)]
@@ -338,21 +347,41 @@ mod tests {
         let a = Uuid::from_u128(1);
         let day = |d| NaiveDate::from_ymd_opt(2026, 5, d).unwrap();
         let log = [
-            LoggedReview { item: a, day: day(1), rating: Rating::Good },
-            LoggedReview { item: a, day: day(3), rating: Rating::Again },
-            LoggedReview { item: a, day: day(4), rating: Rating::Easy },
-            LoggedReview { item: Uuid::from_u128(2), day: day(2), rating: Rating::Hard },
+            LoggedReview {
+                item: a,
+                day: day(1),
+                rating: Rating::Good,
+            },
+            LoggedReview {
+                item: a,
+                day: day(3),
+                rating: Rating::Again,
+            },
+            LoggedReview {
+                item: a,
+                day: day(4),
+                rating: Rating::Easy,
+            },
+            LoggedReview {
+                item: Uuid::from_u128(2),
+                day: day(2),
+                rating: Rating::Hard,
+            },
         ];
         let items = training_items(&log);
         // The lone review of the second item teaches nothing yet.
         assert_eq!(items.len(), 2);
-        let last: Vec<(u32, u32)> = items[1].reviews.iter().map(|r| (r.rating, r.delta_t)).collect();
+        let last: Vec<(u32, u32)> = items[1]
+            .reviews
+            .iter()
+            .map(|r| (r.rating, r.delta_t))
+            .collect();
         assert_eq!(last, [(3, 0), (1, 2), (4, 1)]);
     }
 
     #[test]
     fn fitted_parameters_predict_held_out_reviews_better_than_the_defaults() {
-        let log = synthetic_log(360, 6, 0x5eed);
+        let log = synthetic_log(360, 6, 0x5eed).unwrap();
         assert!(log.len() >= 1_000, "{} reviews", log.len());
         // Two thirds of the items to fit on, the others held out.
         let (train, test): (Vec<LoggedReview>, Vec<LoggedReview>) =
@@ -367,7 +396,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn fitting_runs_off_the_async_runtime() {
-        let items = training_items(&synthetic_log(200, 6, 7));
+        let items = training_items(&synthetic_log(200, 6, 7).unwrap());
         let fitting = tokio::spawn(fit_on_blocking_pool(items, vec![]));
         // This runtime has one thread: had the fit run on it, this loop could not turn
         // until the fit was over.

@@ -131,7 +131,10 @@ pub struct Scheduler {
 
 impl Default for Scheduler {
     fn default() -> Self {
-        Self::new(&[]).expect("the default parameters are valid")
+        Self {
+            fsrs: FSRS::default(),
+            decay: DEFAULT_PARAMETERS[20],
+        }
     }
 }
 
@@ -219,7 +222,11 @@ pub fn fuzz_range(interval: i64, cap: Option<i64>) -> (i64, i64) {
     let (lo, hi) = if ivl < 2.5 {
         (interval, interval)
     } else {
-        let ranges = [(2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, f64::INFINITY, 0.05)];
+        let ranges = [
+            (2.5, 7.0, 0.15),
+            (7.0, 20.0, 0.1),
+            (20.0, f64::INFINITY, 0.05),
+        ];
         let delta = 1.0
             + ranges
                 .iter()
@@ -259,7 +266,11 @@ pub fn average_recall(scheduler: &Scheduler, memories: &[Memory], at: DateTime<U
     if memories.is_empty() {
         return 0.0;
     }
-    memories.iter().map(|m| scheduler.recall(m, at)).sum::<f64>() / memories.len() as f64
+    memories
+        .iter()
+        .map(|m| scheduler.recall(m, at))
+        .sum::<f64>()
+        / memories.len() as f64
 }
 
 #[cfg(test)]
@@ -293,9 +304,16 @@ mod tests {
                 let next = theirs
                     .next_states(Some(memory.fsrs()), retention as f32, elapsed)
                     .unwrap();
-                for (o, s) in outcomes.iter().zip([next.again, next.hard, next.good, next.easy]) {
+                for (o, s) in outcomes
+                    .iter()
+                    .zip([next.again, next.hard, next.good, next.easy])
+                {
                     let expected = (s.interval.round() as i64).clamp(1, 365);
-                    assert_eq!(o.interval, expected, "{:?} at {retention}, {elapsed} d", o.rating);
+                    assert_eq!(
+                        o.interval, expected,
+                        "{:?} at {retention}, {elapsed} d",
+                        o.rating
+                    );
                     assert_eq!(o.stability, f64::from(s.memory.stability));
                     assert_eq!(o.difficulty, f64::from(s.memory.difficulty));
                 }
@@ -303,7 +321,15 @@ mod tests {
         }
         // A first review: the crate's initial stabilities (0.2, 1.3, 2.3 and 8.3 days).
         let first = ours.outcomes(None, 0.9, 0, day(0), None).unwrap();
-        assert_eq!(intervals(&first), Intervals { again: 1, hard: 1, good: 2, easy: 8 });
+        assert_eq!(
+            intervals(&first),
+            Intervals {
+                again: 1,
+                hard: 1,
+                good: 2,
+                easy: 8
+            }
+        );
     }
 
     #[test]
@@ -388,14 +414,19 @@ mod tests {
                 last_day = today;
                 let next = today + Duration::days(good.interval);
                 if today < know_by {
-                    assert!(next <= know_by, "{ahead} d: {today} → {next} passes {know_by}");
+                    assert!(
+                        next <= know_by,
+                        "{ahead} d: {today} → {next} passes {know_by}"
+                    );
                 } else {
                     // On the date: FSRS's own interval again, not capped.
                     let free = scheduler
                         .outcomes(memory.as_ref(), 0.9, 0, today, None)
                         .unwrap();
                     assert_eq!(
-                        scheduler.outcomes(memory.as_ref(), 0.9, 0, today, Some(know_by)).unwrap(),
+                        scheduler
+                            .outcomes(memory.as_ref(), 0.9, 0, today, Some(know_by))
+                            .unwrap(),
                         free
                     );
                     break;

@@ -141,7 +141,7 @@ async fn schedule_first_review(
     let zone = zone_of(&user.timezone);
     let tomorrow = now.with_timezone(&zone).date_naive() + Duration::days(1);
     let at = reminders::reviews::at_local_hour(tomorrow, zone, user.digest_hour as u32);
-    reminders::reviews::schedule(&mut **tx, task.user_id, task.id, at, now).await?;
+    reminders::reviews::schedule(tx, task.user_id, task.id, at, now).await?;
     Ok(())
 }
 

@@ -71,7 +71,10 @@ async fn due(client: &mut Client<'_>) -> Vec<Value> {
 
 async fn review(client: &mut Client<'_>, task: &str, rating: &str) -> (StatusCode, Value) {
     let (status, _, body) = client
-        .post(&format!("/api/tasks/{task}/review"), json!({ "rating": rating }))
+        .post(
+            &format!("/api/tasks/{task}/review"),
+            json!({ "rating": rating }),
+        )
         .await;
     (status, body)
 }
@@ -116,11 +119,17 @@ async fn a_memory_item_is_reviewed_scheduled_delivered_and_undone(pool: PgPool) 
 
     // Tomorrow morning it is delivered like any reminder, and due.
     app.state.clock.set(morning(1) + Duration::minutes(1));
-    assert_eq!(jobs::run_due::<DeliverReminder>(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        jobs::run_due::<DeliverReminder>(&app.state).await.unwrap(),
+        1
+    );
     let (_, _, notes) = ada.get("/api/notifications").await;
     let notes = notes["data"]["notifications"].as_array().unwrap().clone();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0]["title"].as_str().unwrap().contains("Krebs cycle"), "{notes:?}");
+    assert!(
+        notes[0]["title"].as_str().unwrap().contains("Krebs cycle"),
+        "{notes:?}"
+    );
     let list = due(&mut ada).await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["task"]["id"], id.as_str());
@@ -174,7 +183,10 @@ async fn a_memory_item_is_reviewed_scheduled_delivered_and_undone(pool: PgPool) 
         .post(&format!("/api/tasks/{id}/review/undo"), json!({}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("10 minutes"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("10 minutes"),
+        "{body}"
+    );
 
     app.state.clock.set(morning(6));
     let list = due(&mut ada).await;
@@ -183,12 +195,11 @@ async fn a_memory_item_is_reviewed_scheduled_delivered_and_undone(pool: PgPool) 
     assert!(recall > 0.5 && recall < 0.9, "{recall}");
     let (status, body) = review(&mut ada, &id, "hard").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let elapsed: f64 = sqlx::query_scalar(
-        "SELECT elapsed_days FROM review_log ORDER BY reviewed_at DESC LIMIT 1",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let elapsed: f64 =
+        sqlx::query_scalar("SELECT elapsed_days FROM review_log ORDER BY reviewed_at DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!((elapsed - 5.0).abs() < 0.01, "{elapsed}");
     // Exactly one pending review, and the completed ones count as done reminders.
     let statuses: Vec<String> = sqlx::query_scalar(
@@ -226,7 +237,11 @@ async fn bad_ratings_other_tasks_and_switching_off_answer_cleanly(pool: PgPool) 
     app.state.clock.set(start());
     let (mut ada, _) = learner(&app, "ada@example.com").await;
     let (mut bob, _) = learner(&app, "bob@example.com").await;
-    let memory = create(&mut ada, json!({"title": "Anatomy", "spacedRevision": true})).await;
+    let memory = create(
+        &mut ada,
+        json!({"title": "Anatomy", "spacedRevision": true}),
+    )
+    .await;
     let memory = memory["id"].as_str().unwrap().to_string();
     // The API keeps spacedRevision false when omitted (the original client's tasks).
     let plain = create(&mut ada, json!({"title": "Buy milk"})).await;
@@ -234,19 +249,29 @@ async fn bad_ratings_other_tasks_and_switching_off_answer_cleanly(pool: PgPool) 
     assert_eq!(plain["reminders"], json!([]));
     let plain = plain["id"].as_str().unwrap().to_string();
 
-    for bad in [json!({"rating": "perfect"}), json!({"rating": 3}), json!({})] {
+    for bad in [
+        json!({"rating": "perfect"}),
+        json!({"rating": 3}),
+        json!({}),
+    ] {
         let (status, _, body) = ada
             .post(&format!("/api/tasks/{memory}/review"), bad.clone())
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     let (_, _, body) = ada
-        .post(&format!("/api/tasks/{memory}/review"), json!({"rating": "perfect"}))
+        .post(
+            &format!("/api/tasks/{memory}/review"),
+            json!({"rating": "perfect"}),
+        )
         .await;
     assert!(body["errors"]["rating"].is_array(), "{body}");
     let (status, body) = review(&mut ada, &plain, "good").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("spaced"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("spaced"),
+        "{body}"
+    );
     // Bob cannot rate, undo or see Ada's item; ids that are not ids are not found either.
     let (status, _) = review(&mut bob, &memory, "good").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -273,7 +298,10 @@ async fn bad_ratings_other_tasks_and_switching_off_answer_cleanly(pool: PgPool) 
         async move { client.post(&uri, json!({"rating": "good"})).await.0 }
     });
     let statuses = futures::future::join_all(requests).await;
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
     let (logged, pending): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM review_log),
                 (SELECT count(*) FROM reminders WHERE status = 'pending' AND kind = 'review')",
@@ -285,14 +313,22 @@ async fn bad_ratings_other_tasks_and_switching_off_answer_cleanly(pool: PgPool) 
 
     // Off: the pending review is cancelled and rating is refused; on again: a new first review.
     let (status, _, body) = ada
-        .request("PUT", &format!("/api/tasks/{memory}"), Some(json!({"spacedRevision": false})))
+        .request(
+            "PUT",
+            &format!("/api/tasks/{memory}"),
+            Some(json!({"spacedRevision": false})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(due(&mut ada).await.is_empty());
     let (status, _) = review(&mut ada, &memory, "good").await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, _, body) = ada
-        .request("PUT", &format!("/api/tasks/{memory}"), Some(json!({"spacedRevision": true})))
+        .request(
+            "PUT",
+            &format!("/api/tasks/{memory}"),
+            Some(json!({"spacedRevision": true})),
+        )
         .await;
     let pending: Vec<&Value> = body["data"]["task"]["reminders"]
         .as_array()

@@ -92,9 +92,11 @@ mod backend {
             time: e.at.with_timezone(&zone).format("%H:%M").to_string(),
             title: e.title.clone(),
             task_id: e.task_id.to_string(),
+            // Reviews are answered by a rating on the Review page, not done or skipped here.
             pending_reminder: e
                 .reminder
                 .filter(|(_, s)| *s == spacedly_server::reminders::Status::Pending)
+                .filter(|_| e.kind == EntryKind::Reminder)
                 .map(|(id, _)| id.to_string()),
             done: e.done,
         }

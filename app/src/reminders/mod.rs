@@ -139,7 +139,12 @@ fn ReminderItem(task_id: String, reminder: ReminderView) -> impl IntoView {
             </PostForm>
         }
     };
-    let actions = if pending {
+    let actions = if r.review {
+        // Answered by a rating; the Review page has it when it is due.
+        pending
+            .then(|| view! { <a class="button button--small" href="/review">"Review"</a> })
+            .into_any()
+    } else if pending {
         let (done, skip) = (
             action("complete", "Done", "button button--small"),
             action("skip", "Skip", "button button--small"),
@@ -148,7 +153,8 @@ fn ReminderItem(task_id: String, reminder: ReminderView) -> impl IntoView {
     } else {
         action("reopen", "Back to pending", "button button--small").into_any()
     };
-    let delete = action("delete", "Delete", "button button--small button--danger");
+    let delete = (!(r.review && pending))
+        .then(|| action("delete", "Delete", "button button--small button--danger"));
     let time_id = format!("reminder-{}-time", r.id);
     let date_id = format!("reminder-{}-date", r.id);
     view! {

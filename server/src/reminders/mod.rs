@@ -321,12 +321,12 @@ pub async fn update(
     state: &Services,
     user_id: Uuid,
     id: Uuid,
-    changes: Changes,
+    mut changes: Changes,
 ) -> AppResult<Reminder> {
     let now = state.now();
     let mut tx = state.pool.begin().await?;
     let current = sqlx::query!(
-        r#"SELECT scheduled_at, status AS "status: Status" FROM reminders
+        r#"SELECT scheduled_at, status AS "status: Status", kind AS "kind: Kind" FROM reminders
             WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
         id,
         user_id,
@@ -334,6 +334,20 @@ pub async fn update(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
+    // A review is answered by a rating (spaced revision), never by its status: "pending" again
+    // is what the original client re-sends for every reminder on each save and changes
+    // nothing; done or skipped by hand would leave the topic without its next review.
+    if current.kind == Kind::Review {
+        match changes.status {
+            Some(Status::Pending) if current.status != Status::Pending => changes.status = None,
+            Some(s) if s != current.status => {
+                return Err(AppError::Conflict(
+                    "A review is answered by rating it on the Review page".into(),
+                ))
+            }
+            _ => {}
+        }
+    }
     let moved = changes
         .scheduled_at
         .filter(|at| *at != current.scheduled_at);
@@ -385,13 +399,30 @@ pub async fn update(
 pub async fn delete(state: &Services, user_id: Uuid, id: Uuid) -> AppResult<()> {
     let mut tx = state.pool.begin().await?;
     let at = sqlx::query_scalar!(
-        "DELETE FROM reminders WHERE id = $1 AND user_id = $2 RETURNING scheduled_at",
+        "DELETE FROM reminders WHERE id = $1 AND user_id = $2
+            AND NOT (kind = 'review' AND status = 'pending')
+        RETURNING scheduled_at",
         id,
         user_id,
     )
     .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
+    let Some(at) = at else {
+        let next_review = sqlx::query_scalar!(
+            "SELECT 1 AS one FROM reminders WHERE id = $1 AND user_id = $2",
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Err(match next_review {
+            Some(_) => AppError::Conflict(
+                "This is the topic's next review: turn spaced repetition off on the task to stop reviewing it"
+                    .into(),
+            ),
+            None => AppError::NotFound,
+        });
+    };
     delivery::disarm(&mut tx, id, at).await?;
     tx.commit().await?;
     Ok(())

@@ -55,15 +55,14 @@ where
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewInput {
-    /// again, hard, good or easy.
-    #[schema(example = "good")]
-    pub rating: Option<String>,
+    /// again, hard, good or easy (read as text, so that another word gets a field error).
+    #[schema(value_type = Rating, example = "good")]
+    pub rating: String,
 }
 
 impl ReviewInput {
     pub fn rating(&self) -> AppResult<Rating> {
-        let raw = self.rating.as_deref().unwrap_or_default();
-        Rating::parse(raw).map_err(|message| AppError::validation("rating", message))
+        Rating::parse(&self.rating).map_err(|message| AppError::validation("rating", message))
     }
 }
 

@@ -188,6 +188,32 @@ async fn a_memory_item_is_reviewed_scheduled_delivered_and_undone(pool: PgPool) 
         "{body}"
     );
 
+    // Reviews are answered by ratings: the original client's re-send of "pending" for every
+    // reminder changes nothing, done by hand or deleting the next review is refused.
+    let (_, _, body) = ada.get(&format!("/api/tasks/{id}/reminders")).await;
+    let reminders = body["data"]["reminders"].as_array().unwrap().clone();
+    let (done, next): (Vec<&Value>, Vec<&Value>) =
+        reminders.iter().partition(|r| r["status"] == "completed");
+    assert_eq!((done.len(), next.len()), (1, 1), "{reminders:?}");
+    let (status, _, body) = ada
+        .request(
+            "PUT",
+            &format!("/api/reminders/{}", done[0]["id"].as_str().unwrap()),
+            Some(json!({"scheduledAt": done[0]["scheduledAt"], "status": "pending"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["reminder"]["status"], "completed");
+    let next_id = next[0]["id"].as_str().unwrap();
+    let (status, _, body) = ada
+        .request("PUT", &format!("/api/reminders/{next_id}"), Some(json!({"status": "completed"})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _, body) = ada
+        .request("DELETE", &format!("/api/reminders/{next_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
     app.state.clock.set(morning(6));
     let list = due(&mut ada).await;
     assert_eq!(list.len(), 1);

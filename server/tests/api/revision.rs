@@ -206,7 +206,11 @@ async fn a_memory_item_is_reviewed_scheduled_delivered_and_undone(pool: PgPool) 
     assert_eq!(body["data"]["reminder"]["status"], "completed");
     let next_id = next[0]["id"].as_str().unwrap();
     let (status, _, body) = ada
-        .request("PUT", &format!("/api/reminders/{next_id}"), Some(json!({"status": "completed"})))
+        .request(
+            "PUT",
+            &format!("/api/reminders/{next_id}"),
+            Some(json!({"status": "completed"})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, _, body) = ada

@@ -25,21 +25,13 @@ cli_env() {
 echo "[bench] seeding the analytics user"
 env $(cli_env) "$BIN" bench-seed-analytics --email "$A_EMAIL" --tasks 2000 --completed 10000 > /dev/null
 
-# Runs wrk with a header at $2 connections; prints "req/s|p50|p99|errors".
-analytics_load() {
-  local path=$1 connections=$2 header=$3 out=/tmp/spacedly-wrk-analytics.txt
-  wrk -t1 -c"$connections" -d3s -H "$header" -H 'Accept-Encoding: br, gzip' "$A_BASE$path" > /dev/null
-  wrk -t1 -c"$connections" -d"$DURATION" --latency -H "$header" -H 'Accept-Encoding: br, gzip' "$A_BASE$path" > "$out"
-  echo "$(awk '/Requests\/sec/ {print $2}' $out)|$(awk '$1 == "50%" {print $2}' $out)|$(awk '$1 == "99%" {print $2}' $out)|$(awk '/Non-2xx|Socket errors/ {print}' $out | tr '\n' ' ')"
-}
-
 rows=()
 for c in 1 32; do
   echo "[bench] GET /api/analytics at $c connections"
-  IFS='|' read -r rps p50 p99 err <<<"$(analytics_load /api/analytics $c "Authorization: Bearer $A_TOKEN")"
+  IFS='|' read -r rps p50 p99 err <<<"$(wrk_load "$A_BASE"/api/analytics $c "Authorization: Bearer $A_TOKEN")"
   rows+=("| GET /api/analytics | $c | $rps | $p50 | $p99 | ${err:-none} |")
   echo "[bench] GET /analytics at $c connections"
-  IFS='|' read -r rps p50 p99 err <<<"$(analytics_load /analytics $c "Cookie: $A_SESSION")"
+  IFS='|' read -r rps p50 p99 err <<<"$(wrk_load "$A_BASE"/analytics $c "Cookie: $A_SESSION")"
   rows+=("| GET /analytics (page, every chart) | $c | $rps | $p50 | $p99 | ${err:-none} |")
 done
 echo "[bench] the analytics statements against the original pattern"

@@ -20,21 +20,13 @@ echo "[bench] seeding the revision user"
 APP_ENV=development DATABASE_URL="$R_DB_URL" DATA_DIR=.data/spacedly_bench RUST_LOG=warn PUBLIC_URL="$R_BASE" \
   "$BIN" bench-seed-revision --email "$R_EMAIL" --items 5000 --due 300 > /dev/null
 
-# Runs wrk with a header at $2 connections; prints "req/s|p50|p99|errors".
-revision_load() {
-  local path=$1 connections=$2 header=$3 out=/tmp/spacedly-wrk-revision.txt
-  wrk -t1 -c"$connections" -d3s -H "$header" -H 'Accept-Encoding: br, gzip' "$R_BASE$path" > /dev/null
-  wrk -t1 -c"$connections" -d"$DURATION" --latency -H "$header" -H 'Accept-Encoding: br, gzip' "$R_BASE$path" > "$out"
-  echo "$(awk '/Requests\/sec/ {print $2}' $out)|$(awk '$1 == "50%" {print $2}' $out)|$(awk '$1 == "99%" {print $2}' $out)|$(awk '/Non-2xx|Socket errors/ {print}' $out | tr '\n' ' ')"
-}
-
 rows=()
 for c in 1 32; do
   echo "[bench] GET /api/reviews/due at $c connections"
-  IFS='|' read -r rps p50 p99 err <<<"$(revision_load /api/reviews/due $c "Authorization: Bearer $R_TOKEN")"
+  IFS='|' read -r rps p50 p99 err <<<"$(wrk_load "$R_BASE"/api/reviews/due $c "Authorization: Bearer $R_TOKEN")"
   rows+=("| GET /api/reviews/due (300 reviews, their tasks) | $c | $rps | $p50 | $p99 | ${err:-none} |")
   echo "[bench] GET /review at $c connections"
-  IFS='|' read -r rps p50 p99 err <<<"$(revision_load /review $c "Cookie: $R_SESSION")"
+  IFS='|' read -r rps p50 p99 err <<<"$(wrk_load "$R_BASE"/review $c "Cookie: $R_SESSION")"
   rows+=("| GET /review (page: the weakest card, recall of 5,000) | $c | $rps | $p50 | $p99 | ${err:-none} |")
 done
 echo "[bench] fitting parameters on 10,000 reviews"

@@ -152,15 +152,21 @@ pub async fn seed_analytics(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    // As autovacuum would have left a year of data: statistics and the visibility map (which
-    // index-only scans need).
-    sqlx::query!("VACUUM ANALYZE tasks")
-        .execute(&state.pool)
-        .await?;
-    sqlx::query!("VACUUM ANALYZE reminders")
-        .execute(&state.pool)
-        .await?;
+    settle(&state.pool).await?;
     Ok(user.id)
+}
+
+/// As autovacuum would have left seeded data: statistics and the visibility map (which
+/// index-only scans need).
+async fn settle(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    sqlx::query!("VACUUM ANALYZE tasks").execute(pool).await?;
+    sqlx::query!("VACUUM ANALYZE reminders")
+        .execute(pool)
+        .await?;
+    sqlx::query!("VACUUM ANALYZE memory_states")
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// What the original product did for GET /api/analytics, one statement after another as its

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::Rating;
 use crate::{
     blocking::CpuPool,
-    jobs::{self, Job, Schedule},
+    jobs::{self, Enqueued, Job, Schedule},
     state::Services,
 };
 
@@ -235,8 +235,8 @@ impl Job for FitParameters {
 }
 
 /// Enqueues a fit for every user with enough reviews whose last fit is a week old (or who has
-/// none), once per user and week whatever the number of instances and ticks. One statement
-/// finds them.
+/// none), once per user and week whatever the number of instances and ticks; answers how many
+/// it added. One statement finds them.
 pub async fn enqueue_due_fits(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
@@ -253,15 +253,17 @@ pub async fn enqueue_due_fits(
     .fetch_all(&mut *conn)
     .await?;
     let week = now.timestamp() / REFIT_AFTER.num_seconds();
+    let mut added = 0;
     for user_id in &users {
-        jobs::enqueue(
+        let enqueued = jobs::enqueue(
             &mut *conn,
             &FitParameters { user_id: *user_id },
             Schedule::now().key(format!("fit-parameters:{user_id}:{week}")),
         )
         .await?;
+        added += usize::from(enqueued == Enqueued::Added);
     }
-    Ok(users.len())
+    Ok(added)
 }
 
 /// A small deterministic generator (xorshift64*), so the synthetic log is the same on

@@ -369,3 +369,76 @@ async fn bad_ratings_other_tasks_and_switching_off_answer_cleanly(pool: PgPool) 
     assert_eq!(pending.len(), 1, "{body}");
     assert_eq!(time(&pending[0]["scheduledAt"]), morning(2));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_user_with_enough_reviews_gets_a_weekly_fit(pool: PgPool) {
+    use spacedly_server::revision::optimiser::{self, FitParameters};
+    let app = spawn_app(pool.clone()).await;
+    app.state.clock.set(start());
+    let (_, user) = learner(&app, "ada@example.com").await;
+    // 60 topics reviewed 8 times each (480 reviews), a log generated from known parameters.
+    let log = optimiser::synthetic_log(60, 8, 1).unwrap();
+    let items: Vec<Uuid> = log.iter().map(|r| r.item).collect();
+    sqlx::query(
+        "INSERT INTO tasks (id, user_id, title, spaced_revision)
+         SELECT DISTINCT id, $2, 'Topic', true FROM unnest($1::uuid[]) id",
+    )
+    .bind(&items)
+    .bind(user)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let count = |c| {
+        let app = &app;
+        async move {
+            let mut conn = app.state.pool.acquire().await.unwrap();
+            optimiser::enqueue_due_fits(&mut conn, c).await.unwrap()
+        }
+    };
+    // Under 400 reviews: no fit.
+    for r in log.iter().take(399) {
+        insert_review(&mut conn, user, r).await;
+    }
+    assert_eq!(count(start()).await, 0);
+    for r in log.iter().skip(399) {
+        insert_review(&mut conn, user, r).await;
+    }
+    assert_eq!(count(start()).await, 1);
+    assert_eq!(
+        count(start()).await,
+        0,
+        "the same week's job is not enqueued twice"
+    );
+    // (The job is due at the database's time, a little after the start.)
+    app.state.clock.set(start() + Duration::minutes(2));
+    assert_eq!(jobs::run_due::<FitParameters>(&app.state).await.unwrap(), 1);
+    let in_use = optimiser::parameters_in_use(&pool, user).await.unwrap();
+    assert_eq!(in_use.reviews, 480);
+    let fit = in_use.last_fit.expect("a fit is recorded");
+    assert_eq!(fit.reviews, 480);
+    assert!(fit.kept && fit.log_loss < fit.previous_log_loss, "{fit:?}");
+    assert_eq!(in_use.fitted, Some(fit));
+    // A week on, not before, the user is due again.
+    assert_eq!(count(start() + Duration::days(6)).await, 0);
+    assert_eq!(count(start() + Duration::days(8)).await, 1);
+}
+
+async fn insert_review(
+    conn: &mut sqlx::PgConnection,
+    user: Uuid,
+    r: &spacedly_server::revision::optimiser::LoggedReview,
+) {
+    sqlx::query(
+        "INSERT INTO review_log (user_id, task_id, reviewed_at, rating, elapsed_days, stability,
+                                 difficulty, scheduled_days, next_review_at)
+         VALUES ($1, $2, ($3::date + time '09:00') AT TIME ZONE 'Asia/Kolkata', $4, 0, 1, 5, 1, now())",
+    )
+    .bind(user)
+    .bind(r.item)
+    .bind(r.day)
+    .bind(r.rating.as_str())
+    .execute(conn)
+    .await
+    .unwrap();
+}

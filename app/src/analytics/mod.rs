@@ -406,7 +406,7 @@ pub async fn load_analytics(full: bool) -> Result<AnalyticsView, ServerFnError> 
     let mut view = backend::view(&o, &user, full);
     if full {
         let retention =
-            spacedly_server::revision::retention(&state.pool, user.id, state.now(), None)
+            spacedly_server::revision::retention(&state.pool, user.id, state.now(), None, true)
                 .await
                 .map_err(crate::forms::internal)?;
         if !retention.items.is_empty() {

@@ -136,7 +136,7 @@ pub async fn load_review() -> Result<ReviewView, ServerFnError> {
     let state = crate::forms::state()?;
     let now = state.now();
     let internal = crate::forms::internal;
-    let due = revision::due(&state.pool, user.id, now)
+    let (first, due) = revision::first_due(&state.pool, user.id, now)
         .await
         .map_err(internal)?;
     let progress = revision::progress(&state.pool, user.id, now)
@@ -145,12 +145,12 @@ pub async fn load_review() -> Result<ReviewView, ServerFnError> {
     let undo = revision::last_undoable(&state.pool, user.id, now)
         .await
         .map_err(internal)?;
-    let retention = revision::retention(&state.pool, user.id, now, None)
+    let retention = revision::retention(&state.pool, user.id, now, None, false)
         .await
         .map_err(internal)?;
     Ok(ReviewView {
-        card: due.first().map(backend::card),
-        due: due.len(),
+        card: first.as_ref().map(backend::card),
+        due,
         reviewed_today: progress.reviewed_today,
         upcoming: progress
             .upcoming
@@ -411,9 +411,10 @@ pub async fn task_recall(id: String) -> Result<Option<RecallFacts>, ServerFnErro
         return Ok(None);
     };
     let zone = spacedly_server::tasks::zone_of(&user.timezone);
-    let r = spacedly_server::revision::retention(&state.pool, user.id, state.now(), Some(id))
-        .await
-        .map_err(crate::forms::internal)?;
+    let r =
+        spacedly_server::revision::retention(&state.pool, user.id, state.now(), Some(id), false)
+            .await
+            .map_err(crate::forms::internal)?;
     let next = spacedly_server::revision::next_review(&state.pool, user.id, id)
         .await
         .map_err(crate::forms::internal)?;

@@ -218,7 +218,7 @@ async fn retention(
     State(state): State<Services>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<axum::Json<ApiOk<RetentionData>>> {
-    let r = super::retention(&state.pool, user.id, state.now(), None).await?;
+    let r = super::retention(&state.pool, user.id, state.now(), None, true).await?;
     Ok(ok(
         "Retention",
         RetentionData {

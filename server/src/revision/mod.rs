@@ -313,11 +313,22 @@ pub struct DueReview {
     pub intervals: Intervals,
 }
 
+/// A review due today, ranked, before its task is read.
+struct Ranked {
+    task_id: Uuid,
+    due_at: DateTime<Utc>,
+    recall: Option<f64>,
+    intervals: Intervals,
+}
+
 /// The user's reviews due by the end of their local day, weakest first (those never reviewed,
-/// then by rising recall probability, then by time). Four statements whatever their number.
-pub async fn due(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<Vec<DueReview>> {
-    let mut conn = pool.acquire().await?;
-    let learner = learner(&mut conn, user_id).await?;
+/// then by rising recall probability, then by time): two statements whatever their number.
+async fn ranked_due(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Ranked>> {
+    let learner = learner(&mut *conn, user_id).await?;
     let today = learner.today(now);
     let rows = sqlx::query!(
         r#"SELECT r.task_id, r.scheduled_at, t.desired_retention, t.know_by,
@@ -356,32 +367,63 @@ pub async fn due(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<
             today,
             r.know_by,
         )?;
-        found.push((
-            r.task_id,
-            r.scheduled_at,
-            memory.map(|m| learner.scheduler.recall(&m, now)),
-            schedule::intervals(&outcomes),
-        ));
+        found.push(Ranked {
+            task_id: r.task_id,
+            due_at: r.scheduled_at,
+            recall: memory.map(|m| learner.scheduler.recall(&m, now)),
+            intervals: schedule::intervals(&outcomes),
+        });
     }
     found.sort_by(|a, b| {
         let weakness = |r: Option<f64>| r.unwrap_or(-1.0);
-        weakness(a.2)
-            .total_cmp(&weakness(b.2))
-            .then(a.1.cmp(&b.1))
-            .then(a.0.cmp(&b.0))
+        weakness(a.recall)
+            .total_cmp(&weakness(b.recall))
+            .then(a.due_at.cmp(&b.due_at))
+            .then(a.task_id.cmp(&b.task_id))
     });
-    let ids: Vec<Uuid> = found.iter().map(|f| f.0).collect();
-    let details = tasks::details_of(&mut conn, user_id, &ids).await?;
-    Ok(found
+    Ok(found)
+}
+
+/// `ranked` with their tasks (three statements whatever their number).
+async fn with_tasks(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ranked: Vec<Ranked>,
+) -> AppResult<Vec<DueReview>> {
+    let ids: Vec<Uuid> = ranked.iter().map(|r| r.task_id).collect();
+    let details = tasks::details_of(conn, user_id, &ids).await?;
+    Ok(ranked
         .into_iter()
         .zip(details)
-        .map(|((_, due_at, recall, intervals), task)| DueReview {
+        .map(|(r, task)| DueReview {
             task,
-            due_at,
-            recall,
-            intervals,
+            due_at: r.due_at,
+            recall: r.recall,
+            intervals: r.intervals,
         })
         .collect())
+}
+
+/// Every review due today with its task, weakest first (the API's list).
+pub async fn due(pool: &PgPool, user_id: Uuid, now: DateTime<Utc>) -> AppResult<Vec<DueReview>> {
+    let mut conn = pool.acquire().await?;
+    let ranked = ranked_due(&mut conn, user_id, now).await?;
+    with_tasks(&mut conn, user_id, ranked).await
+}
+
+/// The weakest review due today with its task, and how many are due (the Review page shows
+/// one card at a time, so it reads one task, not all of them).
+pub async fn first_due(
+    pool: &PgPool,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<(Option<DueReview>, usize)> {
+    let mut conn = pool.acquire().await?;
+    let mut ranked = ranked_due(&mut conn, user_id, now).await?;
+    let count = ranked.len();
+    ranked.truncate(1);
+    let first = with_tasks(&mut conn, user_id, ranked).await?.pop();
+    Ok((first, count))
 }
 
 /// How many reviews the user has due by the end of their local day (the navigation's figure).
@@ -467,12 +509,14 @@ pub struct Retention {
     pub forecast: Vec<(NaiveDate, f64)>,
 }
 
-/// The user's retention (one task's alone with `only`), from two statements.
+/// The user's retention (one task's alone with `only`; the 30-day forecast only when
+/// `forecast`, it is 30 evaluations per item), from two statements.
 pub async fn retention(
     pool: &PgPool,
     user_id: Uuid,
     now: DateTime<Utc>,
     only: Option<Uuid>,
+    forecast: bool,
 ) -> AppResult<Retention> {
     let mut conn = pool.acquire().await?;
     let learner = learner(&mut conn, user_id).await?;
@@ -522,7 +566,8 @@ pub async fn retention(
     items.sort_by(weakest);
     at_risk.sort_by(weakest);
     let today = learner.today(now);
-    let forecast = (1..=FORECAST_DAYS)
+    let days = if forecast { FORECAST_DAYS } else { 0 };
+    let forecast = (1..=days)
         .map(|d| {
             (
                 today + Duration::days(d),

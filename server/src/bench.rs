@@ -114,9 +114,7 @@ pub async fn seed_analytics(
     completed: i32,
 ) -> anyhow::Result<uuid::Uuid> {
     let now = state.now();
-    let user = users::find_by_email(&state.pool, email)
-        .await?
-        .context("no such user: register it first")?;
+    let user = registered(state, email).await?;
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "INSERT INTO tasks (user_id, title, category, status, completed_at, due_at, created_at, updated_at)
@@ -276,9 +274,7 @@ pub async fn seed_revision(
     due: i32,
 ) -> anyhow::Result<uuid::Uuid> {
     let now = state.now();
-    let user = users::find_by_email(&state.pool, email)
-        .await?
-        .context("no such user: register it first")?;
+    let user = registered(state, email).await?;
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "WITH made AS (
@@ -330,4 +326,11 @@ pub async fn fit_time(
     let started = Instant::now();
     let fit = optimiser::fit_on_blocking_pool(items, vec![]).await?;
     Ok((started.elapsed(), log.len(), fit))
+}
+
+/// The user the bench script registered through the API.
+async fn registered(state: &Services, email: &str) -> anyhow::Result<users::User> {
+    users::find_by_email(&state.pool, email)
+        .await?
+        .context("no such user: register it first")
 }

@@ -18,8 +18,9 @@ use crate::{
     validate::Choice,
 };
 
-/// Routes under /api/tasks.
-pub fn tasks_router<S>() -> OpenApiRouter<S>
+/// The revision routes, mounted at the API's root: they sit under /tasks, /reviews and
+/// /analytics beside those features' own routes.
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Services: FromRef<S>,
@@ -29,28 +30,8 @@ where
     OpenApiRouter::new()
         .routes(routes!(review))
         .routes(routes!(undo))
-}
-
-/// Routes under /api/reviews.
-pub fn reviews_router<S>() -> OpenApiRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Services: FromRef<S>,
-    sqlx::PgPool: FromRef<S>,
-    crate::clock::Clock: FromRef<S>,
-{
-    OpenApiRouter::new().routes(routes!(due))
-}
-
-/// Routes under /api/analytics.
-pub fn analytics_router<S>() -> OpenApiRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Services: FromRef<S>,
-    sqlx::PgPool: FromRef<S>,
-    crate::clock::Clock: FromRef<S>,
-{
-    OpenApiRouter::new().routes(routes!(retention))
+        .routes(routes!(due))
+        .routes(routes!(retention))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,7 +57,7 @@ pub struct ReviewedData {
     pub intervals: Intervals,
 }
 
-#[utoipa::path(post, path = "/{id}/review", tag = "revision", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(post, path = "/tasks/{id}/review", tag = "revision", security(("cookie" = []), ("bearer" = [])),
     params(("id" = String, Path, description = "The task id")), request_body = ReviewInput,
     responses((status = 200, body = ApiOk<ReviewedData>), (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
@@ -107,7 +88,7 @@ pub struct UndoneData {
     pub next_review_at: Option<DateTime<Utc>>,
 }
 
-#[utoipa::path(post, path = "/{id}/review/undo", tag = "revision", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(post, path = "/tasks/{id}/review/undo", tag = "revision", security(("cookie" = []), ("bearer" = [])),
     params(("id" = String, Path, description = "The task id")),
     responses((status = 200, body = ApiOk<UndoneData>), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody)))]
@@ -143,7 +124,7 @@ pub struct DueReviewsData {
     pub reviews: Vec<DueReviewJson>,
 }
 
-#[utoipa::path(get, path = "/due", tag = "revision", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(get, path = "/reviews/due", tag = "revision", security(("cookie" = []), ("bearer" = [])),
     responses((status = 200, body = ApiOk<DueReviewsData>), (status = 401, body = crate::error::ErrorBody)))]
 async fn due(
     State(state): State<Services>,
@@ -212,7 +193,7 @@ pub struct RetentionData {
     pub forecast: Vec<ForecastDay>,
 }
 
-#[utoipa::path(get, path = "/retention", tag = "analytics", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(get, path = "/analytics/retention", tag = "analytics", security(("cookie" = []), ("bearer" = [])),
     responses((status = 200, body = ApiOk<RetentionData>), (status = 401, body = crate::error::ErrorBody)))]
 async fn retention(
     State(state): State<Services>,

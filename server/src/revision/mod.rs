@@ -31,6 +31,15 @@ pub const AT_RISK_RECALL: f64 = 0.8;
 /// Days of the recall forecast.
 pub const FORECAST_DAYS: i64 = 30;
 
+/// Parameters as stored (DOUBLE PRECISION[]) as FSRS takes them; none: the defaults.
+pub(crate) fn stored_parameters(stored: Option<Vec<f64>>) -> Vec<f32> {
+    stored
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p as f32)
+        .collect()
+}
+
 /// What the rules need to know about the user: their zone, morning hour and parameters.
 pub struct Learner {
     pub zone: Tz,
@@ -61,12 +70,7 @@ pub async fn learner(conn: &mut PgConnection, user_id: Uuid) -> AppResult<Learne
     .fetch_optional(conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    let parameters: Vec<f32> = row
-        .parameters
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| p as f32)
-        .collect();
+    let parameters = stored_parameters(row.parameters);
     let scheduler = Scheduler::new(&parameters).or_else(|e| {
         tracing::warn!(error = ?e, %user_id, "stored parameters refused; using the defaults");
         Scheduler::new(&[])

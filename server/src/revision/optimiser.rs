@@ -211,11 +211,7 @@ async fn current_parameters(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<f3
     )
     .fetch_optional(pool)
     .await?;
-    Ok(stored
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| p as f32)
-        .collect())
+    Ok(super::stored_parameters(stored))
 }
 
 /// The weekly fit of one user's parameters.

@@ -154,9 +154,13 @@ pub async fn seed_analytics(
     Ok(user.id)
 }
 
-/// As autovacuum would have left seeded data: statistics and the visibility map (which
-/// index-only scans need).
+/// As the maintenance run and autovacuum would have left seeded data: the analytics rows
+/// folded, statistics and the visibility map (which index-only scans need).
 async fn settle(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    crate::analytics::settle(pool).await?;
+    sqlx::query!("VACUUM ANALYZE activity_days")
+        .execute(pool)
+        .await?;
     sqlx::query!("VACUUM ANALYZE tasks").execute(pool).await?;
     sqlx::query!("VACUUM ANALYZE reminders")
         .execute(pool)

@@ -1,5 +1,6 @@
 //! Periodic housekeeping: expired sessions, old rate-limit counters, dead one-time codes,
-//! answered form submissions, finished jobs, and stored files no row points to. A cron tick
+//! answered form submissions, finished jobs, stored files no row points to, and the analytics
+//! rows appended since the last run (folded to one a day). A cron tick
 //! (see `crate::workers`) only enqueues a run, keyed by the tick's time, so several instances
 //! produce one run per tick.
 
@@ -63,6 +64,7 @@ pub async fn enqueue(conn: &mut PgConnection, tick: u64) -> anyhow::Result<bool>
 pub struct Report {
     pub expired_sessions: u64,
     pub pruned_jobs: u64,
+    pub settled_days: u64,
 }
 
 /// The database part of a run. Idempotent: running it twice deletes nothing more.
@@ -72,8 +74,10 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Report> {
     crate::auth::codes::purge_dead(pool, now).await?;
     crate::idempotency::purge_old(pool, now).await?;
     let pruned_jobs = jobs::prune_finished(pool, now, KEEP_FINISHED_JOBS).await?;
+    let settled_days = crate::analytics::settle(pool).await?;
     Ok(Report {
         expired_sessions,
         pruned_jobs,
+        settled_days,
     })
 }

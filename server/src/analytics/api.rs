@@ -160,9 +160,8 @@ async fn streaks(
     CurrentUser(user): CurrentUser,
 ) -> AppResult<axum::Json<ApiOk<StreaksData>>> {
     let zone = crate::tasks::zone_of(&user.timezone);
-    let since = chrono::DateTime::UNIX_EPOCH;
-    let activity = super::activity(&state.pool, user.id, zone, since, state.now()).await?;
     let today = state.now().with_timezone(&zone).date_naive();
+    let (_, activity) = super::days(&state.pool, user.id, None, today).await?;
     let s = super::streaks(&activity, today);
     Ok(ok(
         "Your streaks",

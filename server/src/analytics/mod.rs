@@ -1,10 +1,13 @@
 //! Analytics: the numbers of the dashboard and the analytics page, in the user's time zone.
 //!
-//! Four statements whatever the data's size, run side by side: the totals; the user's activity
-//! by local day (what was completed and what was due, over their whole history, grouped in
-//! Postgres with `AT TIME ZONE`); the tasks per category; the reminders and reviews due in the
-//! next 14 days by local day. Everything else (the last 7 days, the last 4 weeks from the
-//! user's first weekday, the streaks, the year's heatmap) is arithmetic on those few rows.
+//! The database keeps each user's counts by local day (`activity_days`, migration 0017: tasks
+//! created, tasks and reminders completed, things due), appended to by triggers on every write
+//! to tasks and reminders and folded to one row a day by the maintenance run ([`settle`]). A
+//! request reads three things side by side, whatever the history's size: those days (the API
+//! the last five weeks and a sum of the rest, the page all of them), the pending reminders by
+//! local day, and the tasks per category. Everything else (totals, the last 7 days, the last 4
+//! weeks from the user's first weekday, the streaks, the year's heatmap, the next 14 days'
+//! load) is arithmetic on those few rows.
 //!
 //! "Completed on a day" means completed on that local day, not scheduled on it. A completion is
 //! a reminder (reviews included) or a task completed.
@@ -76,12 +79,12 @@ pub enum History {
 }
 
 impl History {
-    /// The first instant read.
-    fn since(self, today: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    /// The first local day read day by day (`None`: all of them).
+    fn since(self, today: NaiveDate) -> Option<NaiveDate> {
         match self {
             // 4 weeks back from the start of this week is at most 34 days ago.
-            Self::Recent => crate::calendar::start_of(today - Duration::days(35), zone),
-            Self::All => DateTime::UNIX_EPOCH,
+            Self::Recent => Some(today - Duration::days(35)),
+            Self::All => None,
         }
     }
 }
@@ -95,44 +98,8 @@ pub async fn overview(
     history: History,
 ) -> AppResult<Overview> {
     let today = now.with_timezone(&zone).date_naive();
-    let tz = zone.name();
-    let load_from =
-        crate::validate::local_to_utc(today.and_time(chrono::NaiveTime::MIN), zone).unwrap_or(now);
-    let load_to = crate::validate::local_to_utc(
-        (today + Duration::days(LOAD_DAYS)).and_time(chrono::NaiveTime::MIN),
-        zone,
-    )
-    .unwrap_or(now + Duration::days(LOAD_DAYS));
-    let totals = async {
-        let row = sqlx::query!(
-            r#"SELECT (SELECT count(*) FROM tasks WHERE user_id = $1) AS "tasks!",
-                      (SELECT count(*) FROM tasks WHERE user_id = $1 AND completed_at IS NOT NULL)
-                          AS "completed_tasks!",
-                      count(*) FILTER (WHERE status = 'completed') AS "completed!",
-                      count(*) FILTER (WHERE status = 'pending' AND scheduled_at > $2) AS "upcoming!",
-                      count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= $2) AS "overdue!"
-                 FROM reminders WHERE user_id = $1"#,
-            user_id,
-            now,
-        )
-        .fetch_one(pool)
-        .await?;
-        Ok::<_, sqlx::Error>(Totals {
-            tasks: row.tasks,
-            completed_tasks: row.completed_tasks,
-            completed_reminders: row.completed,
-            upcoming_reminders: row.upcoming,
-            overdue_reminders: row.overdue,
-        })
-    };
-    let since = history.since(today, zone);
-    let activity = async move {
-        match history {
-            // The API's numbers need the completions only.
-            History::Recent => completions(pool, user_id, zone, since, now).await,
-            History::All => activity(pool, user_id, zone, since, now).await,
-        }
-    };
+    let days = days(pool, user_id, history.since(today), today);
+    let pending = pending(pool, user_id, zone, now, today);
     let categories = async {
         sqlx::query!(
             r#"SELECT category, count(*) AS "count!" FROM tasks WHERE user_id = $1
@@ -143,112 +110,123 @@ pub async fn overview(
         .await
         .map(|rows| shares(rows.into_iter().map(|r| (r.category, r.count)).collect()))
     };
-    let load = async {
-        let rows = sqlx::query!(
-            r#"SELECT (scheduled_at AT TIME ZONE $2)::date AS "day!", count(*) AS "count!"
-                 FROM reminders
-                WHERE user_id = $1 AND status = 'pending' AND scheduled_at >= $3 AND scheduled_at < $4
-                GROUP BY 1"#,
-            user_id,
-            tz,
-            load_from,
-            load_to,
-        )
-        .fetch_all(pool)
-        .await?;
-        let by_day: BTreeMap<NaiveDate, i64> = rows.into_iter().map(|r| (r.day, r.count)).collect();
-        Ok::<_, sqlx::Error>(
-            (0..LOAD_DAYS)
-                .map(|i| {
-                    let day = today + Duration::days(i);
-                    (day, by_day.get(&day).copied().unwrap_or(0))
-                })
-                .collect::<Vec<_>>(),
-        )
-    };
-    let (totals, activity, categories, load) =
-        tokio::try_join!(totals, activity, categories, load)?;
+    let ((counted, activity), (upcoming, overdue, load), categories) =
+        tokio::try_join!(days, pending, categories)?;
     Ok(Overview {
         today,
-        totals,
+        totals: Totals {
+            upcoming_reminders: upcoming,
+            overdue_reminders: overdue,
+            ..counted
+        },
         activity,
         categories,
         load,
     })
 }
 
-/// The user's days with something completed or due between `since` and `now`, oldest first:
-/// one row per such local day.
-pub async fn activity(
+/// The user's counts kept by local day (migration 0017): the totals of every day, and each day
+/// from `since` to `today` with something done or due, oldest first. Days before `since` are
+/// summed by Postgres into one row, so the answer has at most one row per day read.
+pub async fn days(
     pool: &PgPool,
     user_id: Uuid,
-    zone: Tz,
-    since: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Vec<Day>> {
+    since: Option<NaiveDate>,
+    today: NaiveDate,
+) -> sqlx::Result<(Totals, Vec<Day>)> {
     let rows = sqlx::query!(
-        r#"SELECT day AS "day!", sum(done)::bigint AS "done!", sum(due)::bigint AS "due!" FROM (
-             SELECT (completed_at AT TIME ZONE $2)::date AS day, 1 AS done, 0 AS due
-               FROM reminders WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
-             UNION ALL
-             SELECT (completed_at AT TIME ZONE $2)::date, 1, 0
-               FROM tasks WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
-             UNION ALL
-             SELECT (scheduled_at AT TIME ZONE $2)::date, 0, 1
-               FROM reminders WHERE user_id = $1 AND scheduled_at >= $3 AND scheduled_at <= $4
-             UNION ALL
-             SELECT (due_at AT TIME ZONE $2)::date, 0, 1
-               FROM tasks WHERE user_id = $1 AND due_at >= $3 AND due_at <= $4
-           ) a GROUP BY day ORDER BY day"#,
+        r#"SELECT CASE WHEN $2::date IS NULL OR day >= $2 THEN day END AS day,
+                  sum(tasks)::bigint AS "tasks!", sum(tasks_done)::bigint AS "tasks_done!",
+                  sum(reminders_done)::bigint AS "reminders_done!", sum(due)::bigint AS "due!"
+             FROM activity_days WHERE user_id = $1
+            GROUP BY 1 ORDER BY 1"#,
         user_id,
-        zone.name(),
         since,
-        now,
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Day {
-            day: r.day,
-            done: r.done,
-            due: r.due,
-        })
-        .collect())
+    let mut totals = Totals::default();
+    let mut activity = Vec::new();
+    for r in rows {
+        totals.tasks += r.tasks;
+        totals.completed_tasks += r.tasks_done;
+        totals.completed_reminders += r.reminders_done;
+        let done = r.tasks_done + r.reminders_done;
+        match r.day {
+            Some(day) if day <= today && (done > 0 || r.due > 0) => activity.push(Day {
+                day,
+                done,
+                due: r.due,
+            }),
+            _ => {}
+        }
+    }
+    Ok((totals, activity))
 }
 
-/// The user's completions by local day between `since` and `now` (`due` left at 0), oldest
-/// first: [`activity`] without what was due, for the numbers that do not need it.
-pub async fn completions(
+/// The pending reminders and reviews: how many are upcoming and overdue at `now`, and how many
+/// fall on each of the [`LOAD_DAYS`] days from `today`, today first.
+async fn pending(
     pool: &PgPool,
     user_id: Uuid,
     zone: Tz,
-    since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> sqlx::Result<Vec<Day>> {
+    today: NaiveDate,
+) -> sqlx::Result<(i64, i64, Vec<(NaiveDate, i64)>)> {
     let rows = sqlx::query!(
-        r#"SELECT day AS "day!", count(*) AS "done!" FROM (
-             SELECT (completed_at AT TIME ZONE $2)::date AS day
-               FROM reminders WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
-             UNION ALL
-             SELECT (completed_at AT TIME ZONE $2)::date
-               FROM tasks WHERE user_id = $1 AND completed_at >= $3 AND completed_at <= $4
-           ) a GROUP BY day ORDER BY day"#,
+        r#"SELECT (scheduled_at AT TIME ZONE $2)::date AS "day!", count(*) AS "pending!",
+                  count(*) FILTER (WHERE scheduled_at <= $3) AS "overdue!"
+             FROM reminders WHERE user_id = $1 AND status = 'pending'
+            GROUP BY 1"#,
         user_id,
         zone.name(),
-        since,
         now,
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Day {
-            day: r.day,
-            done: r.done,
-            due: 0,
+    let overdue: i64 = rows.iter().map(|r| r.overdue).sum();
+    let upcoming = rows.iter().map(|r| r.pending).sum::<i64>() - overdue;
+    let by_day: BTreeMap<NaiveDate, i64> = rows.into_iter().map(|r| (r.day, r.pending)).collect();
+    let load = (0..LOAD_DAYS)
+        .map(|i| {
+            let day = today + Duration::days(i);
+            (day, by_day.get(&day).copied().unwrap_or(0))
         })
-        .collect())
+        .collect();
+    Ok((upcoming, overdue, load))
+}
+
+/// Folds each day with rows appended since the last run into one row, and answers how many
+/// days it folded. Counts stay the same (readers sum); only the number of rows shrinks.
+pub async fn settle(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    // Before this statement's snapshot: a rebuild (time zone change) never interleaves.
+    sqlx::query!("SELECT activity_lock()").execute(&mut *tx).await?;
+    // The users first, as an account deletion does: it then waits for this or this for it,
+    // instead of each holding what the other needs.
+    sqlx::query!(
+        "SELECT 1 AS one FROM users
+          WHERE id IN (SELECT user_id FROM activity_days WHERE NOT settled)
+          ORDER BY id FOR KEY SHARE"
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let folded = sqlx::query!(
+        "WITH touched AS (SELECT DISTINCT user_id, day FROM activity_days WHERE NOT settled),
+              moved AS (DELETE FROM activity_days a USING touched t
+                         WHERE a.user_id = t.user_id AND a.day = t.day
+                     RETURNING a.user_id, a.day, a.tasks, a.tasks_done, a.reminders_done, a.due)
+         INSERT INTO activity_days (user_id, day, tasks, tasks_done, reminders_done, due, settled)
+         SELECT user_id, day, sum(tasks), sum(tasks_done), sum(reminders_done), sum(due), true
+           FROM moved GROUP BY 1, 2
+         HAVING sum(tasks) <> 0 OR sum(tasks_done) <> 0 OR sum(reminders_done) <> 0
+             OR sum(due) <> 0"
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(folded)
 }
 
 /// Each category's share of the total (they add up to 1, or there are none).

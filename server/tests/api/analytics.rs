@@ -332,3 +332,203 @@ async fn streaks_skip_days_with_nothing_due_and_categories_share_the_whole(pool:
     assert!((total - 1.0).abs() < 1e-9, "{shares:?}");
     assert!((shares[1].2 - 1.0 / 3.0).abs() < 1e-9);
 }
+
+type Counts = std::collections::BTreeMap<chrono::NaiveDate, (i64, i64, i64, i64)>;
+
+/// The counts the database keeps for `user` (tasks created, tasks done, reminders done, due by
+/// local day), as a reader sums them.
+async fn kept(pool: &PgPool, user: Uuid) -> Counts {
+    let rows: Vec<(chrono::NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, sum(tasks)::bigint, sum(tasks_done)::bigint, sum(reminders_done)::bigint,
+                sum(due)::bigint
+           FROM activity_days WHERE user_id = $1 GROUP BY day
+         HAVING sum(tasks) <> 0 OR sum(tasks_done) <> 0 OR sum(reminders_done) <> 0 OR sum(due) <> 0",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(d, a, b, c, e)| (d, (a, b, c, e)))
+        .collect()
+}
+
+/// The same counts recounted from the tasks and reminders themselves.
+async fn recount(pool: &PgPool, user: Uuid) -> Counts {
+    let rows: Vec<(chrono::NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, sum(c)::bigint, sum(d)::bigint, sum(r)::bigint, sum(due)::bigint FROM (
+           SELECT (t.created_at AT TIME ZONE u.timezone)::date AS day, 1 AS c, 0 AS d, 0 AS r, 0 AS due
+             FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.id = $1
+           UNION ALL
+           SELECT (t.completed_at AT TIME ZONE u.timezone)::date, 0, 1, 0, 0
+             FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.id = $1 AND t.completed_at IS NOT NULL
+           UNION ALL
+           SELECT (t.due_at AT TIME ZONE u.timezone)::date, 0, 0, 0, 1
+             FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.id = $1 AND t.due_at IS NOT NULL
+           UNION ALL
+           SELECT (r.completed_at AT TIME ZONE u.timezone)::date, 0, 0, 1, 0
+             FROM reminders r JOIN users u ON u.id = r.user_id WHERE u.id = $1 AND r.status = 'completed'
+           UNION ALL
+           SELECT (r.scheduled_at AT TIME ZONE u.timezone)::date, 0, 0, 0, 1
+             FROM reminders r JOIN users u ON u.id = r.user_id WHERE u.id = $1
+         ) a GROUP BY day",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(d, a, b, c, e)| (d, (a, b, c, e)))
+        .collect()
+}
+
+async fn assert_kept(pool: &PgPool, user: Uuid, step: &str) {
+    let recounted = recount(pool, user).await;
+    assert!(!recounted.is_empty(), "{step}: nothing to count");
+    assert_eq!(kept(pool, user).await, recounted, "{step}");
+}
+
+async fn rows_of(pool: &PgPool, user: Uuid) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT day) FROM activity_days WHERE user_id = $1",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_kept_counts_follow_every_write(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    // Sunday 6 December 2026, 17:30 in Kolkata.
+    app.state.clock.set(utc("2026-12-06T12:00:00Z"));
+    let (mut ada, id) = user(&app, "ada@example.com", "Asia/Kolkata", "monday").await;
+    let (mut bob, bob_id) = user(&app, "bob@example.com", "UTC", "monday").await;
+
+    // Through the API: tasks with and without due dates, reminders, a completion, a move, a
+    // deletion, a completed task, a task deleted with its reminders.
+    let mut tasks = Vec::new();
+    for (title, due) in [("One", "2026-12-07T23:30"), ("Two", ""), ("Three", "2026-12-01T09:00")] {
+        let (status, _, body) = ada
+            .post("/api/tasks", json!({"title": title, "dueDate": due}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        tasks.push(body["data"]["task"]["id"].as_str().unwrap().to_string());
+    }
+    let mut reminders = Vec::new();
+    for (task, at) in [
+        (&tasks[0], "2026-12-06T18:45:00Z"),
+        (&tasks[0], "2026-12-08T01:00:00Z"),
+        (&tasks[1], "2026-12-09T20:00:00Z"),
+        (&tasks[2], "2026-12-10T10:00:00Z"),
+    ] {
+        let (status, _, body) = ada
+            .post(
+                "/api/reminders",
+                json!({"taskId": task, "scheduledAt": at, "type": "push", "status": "pending"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        reminders.push(body["data"]["reminder"]["id"].as_str().unwrap().to_string());
+    }
+    assert_kept(&pool, id, "created").await;
+    let api = analytics(&mut ada).await;
+    assert_eq!(api["totalTasks"], 3);
+    assert_eq!(api["upcomingReminders"], 4);
+
+    let (cookie, device_cookie) = (ada.cookie.clone(), ada.device_cookie.clone());
+    let put = |path: String, body: Value| {
+        let mut client = Client {
+            app: &app,
+            cookie: cookie.clone(),
+            device_cookie: device_cookie.clone(),
+            ip: "203.0.113.7",
+            bearer: None,
+        };
+        async move { client.request("PUT", &path, Some(body)).await.0 }
+    };
+    assert_eq!(
+        put(format!("/api/reminders/{}", reminders[0]), json!({"status": "completed"})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(format!("/api/reminders/{}", reminders[1]), json!({"scheduledAt": "2026-12-20T12:00:00Z"})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(format!("/api/tasks/{}", tasks[1]), json!({"status": "completed"})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        ada.request("DELETE", &format!("/api/reminders/{}", reminders[3]), None).await.0,
+        StatusCode::OK
+    );
+    assert_kept(&pool, id, "changed").await;
+    assert_eq!(
+        ada.request("DELETE", &format!("/api/tasks/{}", tasks[0]), None).await.0,
+        StatusCode::OK
+    );
+    assert_kept(&pool, id, "task deleted with its reminders").await;
+    let api = analytics(&mut ada).await;
+    assert_eq!((api["totalTasks"].clone(), api["completedReminders"].clone()), (json!(2), json!(0)));
+
+    // A year of history written in one statement, then 40 reminders completed at once while
+    // maintenance folds the rows: nobody waits on anybody, and nothing is lost or counted twice.
+    sqlx::query(
+        "INSERT INTO reminders (user_id, task_id, scheduled_at, status, completed_at)
+         SELECT $1, $2, at, CASE WHEN n % 4 = 0 THEN 'pending' ELSE 'completed' END,
+                CASE WHEN n % 4 = 0 THEN NULL ELSE at + interval '90 minutes' END
+           FROM (SELECT n, timestamptz '2026-12-06 12:00Z' - n * interval '7 hours' AS at
+                   FROM generate_series(1, 1500) n) s",
+    )
+    .bind(id)
+    .bind(Uuid::parse_str(&tasks[1]).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_kept(&pool, id, "history").await;
+    let pending: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM reminders WHERE user_id = $1 AND status = 'pending' LIMIT 40",
+    )
+    .bind(id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let completions = pending
+        .iter()
+        .map(|(r,)| put(format!("/api/reminders/{r}"), json!({"status": "completed"})));
+    let pool_for_fold = pool.clone();
+    let (statuses, folded) = tokio::join!(futures::future::join_all(completions), async move {
+        spacedly_server::analytics::settle(&pool_for_fold).await
+    });
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    folded.unwrap();
+    assert_kept(&pool, id, "40 at once beside a fold").await;
+
+    // Folding leaves one row a day and the same sums; folding again changes nothing.
+    spacedly_server::analytics::settle(&pool).await.unwrap();
+    let (rows, days) = rows_of(&pool, id).await;
+    assert_eq!(rows, days);
+    assert_kept(&pool, id, "folded").await;
+    assert_eq!(spacedly_server::analytics::settle(&pool).await.unwrap(), 0);
+
+    // A new time zone moves every day: 23:30 in Kolkata is the afternoon in London.
+    let before = kept(&pool, id).await;
+    let (status, _, body) = ada
+        .request("PATCH", "/api/user/me", Some(json!({"timezone": "America/Los_Angeles"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_kept(&pool, id, "new zone").await;
+    assert_ne!(kept(&pool, id).await, before);
+
+    // Bob's account goes, with his rows; Ada's stay.
+    bob.post("/api/tasks", json!({"title": "Bob's"})).await;
+    assert_kept(&pool, bob_id, "bob").await;
+    let (status, _, _) = bob
+        .request("DELETE", "/api/user/me", Some(json!({"password": crate::common::PASSWORD})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows_of(&pool, bob_id).await, (0, 0));
+    assert_kept(&pool, id, "after bob").await;
+}

@@ -40,8 +40,9 @@ queries=$(env $(cli_env) "$BIN" bench-analytics-queries --email "$A_EMAIL" --sec
 {
   echo "## Analytics (one user: 2,000 tasks, 10,000 completed reminders and reviews over a year, America/New_York)"
   echo
-  echo "Uncached: every request runs its statements (4 for the API, run side by side; the page reads the whole"
-  echo "history for its streaks and year heatmap and draws five charts). Goal: p99 ≤ 50 ms at 1 connection."
+  echo "Uncached: every request runs its one statement over the counts Postgres keeps by local day (the API"
+  echo "reads the last five weeks and one sum of the rest; the page every day, for its streaks and year heatmap,"
+  echo "and draws five charts). Goal: p99 ≤ 50 ms at 1 connection."
   echo
   echo "| what | connections | req/s | p50 | p99 | errors |"
   echo "|---|---|---|---|---|---|"

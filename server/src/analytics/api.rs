@@ -160,9 +160,9 @@ async fn streaks(
     CurrentUser(user): CurrentUser,
 ) -> AppResult<axum::Json<ApiOk<StreaksData>>> {
     let zone = crate::tasks::zone_of(&user.timezone);
-    let today = state.now().with_timezone(&zone).date_naive();
-    let (_, activity) = super::days(&state.pool, user.id, None, today).await?;
-    let s = super::streaks(&activity, today);
+    let s = super::overview(&state.pool, user.id, zone, state.now(), super::History::All)
+        .await?
+        .streaks();
     Ok(ok(
         "Your streaks",
         StreaksData {

